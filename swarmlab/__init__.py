@@ -1,0 +1,46 @@
+"""swarmlab: learn Docker Swarm mode on real multi-node clusters, from Jupyter."""
+
+from swarmlab.errors import (
+    CapabilityMissing,
+    ClusterExists,
+    ClusterNotFound,
+    CommandError,
+    ConnectError,
+    EngineUnavailable,
+    ImageError,
+    ProviderError,
+    SpecError,
+    SwarmError,
+    SwarmLabError,
+    TransportError,
+    WaitTimeout,
+)
+from swarmlab.lab import Lab, connect, up
+from swarmlab.node import Node
+from swarmlab.spec import ClusterSpec, NodeSpec
+from swarmlab.transport.base import CommandResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CapabilityMissing",
+    "ClusterExists",
+    "ClusterNotFound",
+    "ClusterSpec",
+    "CommandError",
+    "CommandResult",
+    "ConnectError",
+    "EngineUnavailable",
+    "ImageError",
+    "Lab",
+    "Node",
+    "NodeSpec",
+    "ProviderError",
+    "SpecError",
+    "SwarmError",
+    "SwarmLabError",
+    "TransportError",
+    "WaitTimeout",
+    "connect",
+    "up",
+]

@@ -1,0 +1,95 @@
+"""The host's Docker engine: connect to it, or (as root on Debian) install and start it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from swarmlab.errors import EngineUnavailable
+
+DEBIAN_PACKAGES = ["docker.io", "graphviz", "debootstrap", "busybox-static"]
+DOCKERD_LOG = Path("/var/log/swarmlab-dockerd.log")
+
+
+def connect(timeout: float = 30) -> Any:
+    """A docker SDK client for the host engine, or ``EngineUnavailable`` with the fix."""
+    try:
+        client = docker.from_env(timeout=int(timeout), max_pool_size=32)
+        client.ping()
+    except docker.errors.DockerException as e:
+        raise EngineUnavailable(_fix_for(str(e))) from e
+    return client
+
+
+def _fix_for(err: str) -> str:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if "Permission denied" in err or "PermissionError" in err:
+        return (
+            f"The Docker engine at {host} refused this user. Add yourself to the docker group "
+            "(`sudo usermod -aG docker $USER`, then log in again) or run as root."
+        )
+    return (
+        f"No Docker engine answers at {host} ({err.splitlines()[0][:200]}). Start it "
+        "(`sudo systemctl start docker`, or Docker Desktop), or run `./lab.sh`, which "
+        "installs and starts it on Debian/Ubuntu."
+    )
+
+
+def ensure(log: Any = print) -> Any:
+    """Make sure an engine answers: install Debian's docker.io and start dockerd if needed."""
+    try:
+        return connect(timeout=10)
+    except EngineUnavailable as first:
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise EngineUnavailable(
+                f"{first}\nThis script can only install Docker itself as root on Debian or "
+                "Ubuntu; elsewhere install Docker Engine or Docker Desktop and start it."
+            ) from None
+    missing = [p for p in DEBIAN_PACKAGES if not _dpkg_installed(p)]
+    if missing:
+        log(f"[swarmlab] installing {' '.join(missing)} (apt-get) ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        proc = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *missing], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise EngineUnavailable(f"apt-get install {' '.join(missing)} failed:\n{proc.stderr}")
+    _start_dockerd(log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            return connect(timeout=5)
+        except EngineUnavailable:
+            time.sleep(0.5)
+    raise EngineUnavailable(
+        f"dockerd was started but does not answer after 60s; see {DOCKERD_LOG}."
+    )
+
+
+def _dpkg_installed(pkg: str) -> bool:
+    r = subprocess.run(["dpkg", "-s", pkg], capture_output=True, text=True)
+    return r.returncode == 0 and "Status: install ok installed" in r.stdout
+
+
+def _start_dockerd(log: Any) -> None:
+    if shutil.which("systemctl") and Path("/run/systemd/system").exists():
+        log("[swarmlab] starting docker with systemctl ...")
+        subprocess.run(["systemctl", "start", "docker"], check=False)
+        return
+    if Path("/var/run/docker.sock").exists():
+        # A stale socket from a dockerd that is gone: remove it so a new one can listen.
+        subprocess.run(["rm", "-f", "/var/run/docker.sock", "/var/run/docker.pid"], check=False)
+    log(f"[swarmlab] no init system runs dockerd: starting it (log: {DOCKERD_LOG}) ...")
+    with open(DOCKERD_LOG, "ab") as out:
+        subprocess.Popen(
+            ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )

@@ -1,0 +1,59 @@
+"""Load host images into every node, in parallel, like ``kind load docker-image``."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from swarmlab.errors import ImageError
+from swarmlab.images.build import save_image
+
+if TYPE_CHECKING:
+    from swarmlab.node import Node
+
+DROP_DIR = "/var/tmp/swarmlab-load"
+
+
+def missing_on(node: Node, wanted: dict[str, str]) -> list[str]:
+    """Tags whose image id on ``node`` differs from the host's (or is absent)."""
+    tags = list(wanted)
+    fmt = "{{.Id}}"
+    script = "; ".join(
+        f"echo $(docker image inspect -f '{fmt}' {shlex.quote(t)} 2>/dev/null || echo -)"
+        for t in tags
+    )
+    res = node.run(script, timeout=30).check()
+    have = res.stdout.split()
+    return [t for t, h in zip(tags, have) if h != wanted[t]]
+
+
+def load_into(node: Node, tars: dict[str, bytes], ids: dict[str, str]) -> list[str]:
+    """Copy the missing image tars into the node and ``docker load`` them."""
+    todo = missing_on(node, ids)
+    if not todo:
+        return []
+    node.run(f"mkdir -p {DROP_DIR}").check()
+    names = []
+    for i, tag in enumerate(todo):
+        names.append(f"{DROP_DIR}/{i}.tar")
+        node.transport.put_file(names[-1], tars[tag])
+    script = (
+        f"set -e; for f in {' '.join(names)}; do docker load -q -i $f >/dev/null; done; "
+        f"rm -rf {DROP_DIR}"
+    )
+    res = node.run(script, timeout=120)
+    if not res.ok:
+        raise ImageError(f"Loading images into {node.name} failed: {res.stderr.strip()[-500:]}")
+    return todo
+
+
+def load_images(client: Any, nodes: Sequence[Node], tags: Sequence[str]) -> dict[str, list[str]]:
+    """Load ``tags`` from the host engine into every node; return what each node got."""
+    saved = {t: save_image(client, t) for t in tags}
+    ids = {t: v[0] for t, v in saved.items()}
+    tars = {t: v[1] for t, v in saved.items()}
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(nodes)))) as pool:
+        futures = {n.name: pool.submit(load_into, n, tars, ids) for n in nodes}
+        return {name: f.result() for name, f in futures.items()}

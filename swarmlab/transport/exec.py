@@ -1,0 +1,135 @@
+"""ExecTransport: run commands in a dind node with the Engine API's exec."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+import time
+from typing import Any
+
+import docker.errors
+
+from swarmlab.errors import ConnectError, TransportError
+from swarmlab.transport.base import CommandResult, OutputSink
+
+
+class ExecTransport:
+    """Runs ``sh -c CMD`` in a container through the host engine (no TCP, no SSH)."""
+
+    def __init__(self, client: Any, container_name: str, node: str = "") -> None:
+        self.client = client
+        self.container_name = container_name
+        self.node = node or container_name
+
+    def __repr__(self) -> str:
+        return f"ExecTransport({self.container_name!r})"
+
+    def run(
+        self,
+        cmd: str,
+        *,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        on_output: OutputSink | None = None,
+    ) -> CommandResult:
+        argv = ["sh", "-c", cmd]
+        if timeout:
+            # The kit's node image has coreutils' timeout; exit 124 marks a time-out.
+            argv = ["timeout", "-k", "2", str(int(max(1, timeout))), *argv]
+        api = self.client.api
+        try:
+            ex = api.exec_create(self.container_name, argv, stdin=stdin is not None)
+            if stdin is not None:
+                out, err = self._feed(ex["Id"], stdin)
+            elif on_output is None:
+                out_b, err_b = api.exec_start(ex["Id"], demux=True)
+                out, err = _text(out_b), _text(err_b)
+            else:
+                out, err = self._stream(ex["Id"], on_output)
+            code = self._exit_code(ex["Id"])
+        except docker.errors.NotFound as e:
+            raise ConnectError(
+                f"Node {self.node} does not exist (container {self.container_name}). "
+                "Run `swarmlab status` to see the lab's nodes, or `swarmlab up` to create it."
+            ) from e
+        except docker.errors.APIError as e:
+            if "is not running" in str(e) or "is paused" in str(e):
+                raise ConnectError(
+                    f"Node {self.node} is stopped. Start it with lab.start({self.node!r}) "
+                    f"or `swarmlab start {self.node}`."
+                ) from e
+            raise TransportError(f"Cannot run a command on {self.node}: {e.explanation}") from e
+        except docker.errors.DockerException as e:
+            raise ConnectError(f"Lost the Docker engine while talking to {self.node}: {e}") from e
+        return CommandResult(cmd, code, out, err, node=self.node)
+
+    def _exit_code(self, exec_id: str) -> int:
+        for _ in range(50):
+            info = self.client.api.exec_inspect(exec_id)
+            if not info.get("Running"):
+                code = info.get("ExitCode")
+                return -1 if code is None else int(code)
+            time.sleep(0.02)
+        return -1
+
+    def _stream(self, exec_id: str, sink: OutputSink) -> tuple[str, str]:
+        outs: list[str] = []
+        errs: list[str] = []
+        for out_b, err_b in self.client.api.exec_start(exec_id, stream=True, demux=True):
+            if out_b:
+                outs.append(_text(out_b))
+                sink("stdout", outs[-1])
+            if err_b:
+                errs.append(_text(err_b))
+                sink("stderr", errs[-1])
+        return "".join(outs), "".join(errs)
+
+    def _feed(self, exec_id: str, data: bytes) -> tuple[str, str]:
+        sock = self.client.api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(data)
+        raw.shutdown(1)  # SHUT_WR: end of input
+        chunks = []
+        while True:
+            b = raw.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        sock.close()
+        out, err = _demux(b"".join(chunks))
+        return out, err
+
+    def put_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(posixpath.basename(path))
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+        try:
+            ok = self.client.api.put_archive(
+                self.container_name, posixpath.dirname(path) or "/", buf.getvalue()
+            )
+        except docker.errors.DockerException as e:
+            raise TransportError(f"Cannot write {path} on {self.node}: {e}") from e
+        if not ok:
+            raise TransportError(f"Cannot write {path} on {self.node}.")
+
+    def close(self) -> None:
+        """Nothing to close: the engine connection belongs to the provider."""
+
+
+def _text(b: bytes | None) -> str:
+    return b.decode("utf-8", "replace") if b else ""
+
+
+def _demux(buf: bytes) -> tuple[str, str]:
+    """Split Docker's multiplexed stream (8-byte frame headers) into stdout and stderr."""
+    out, err = bytearray(), bytearray()
+    i = 0
+    while i + 8 <= len(buf):
+        kind, size = buf[i], int.from_bytes(buf[i + 4 : i + 8], "big")
+        frame = buf[i + 8 : i + 8 + size]
+        (err if kind == 2 else out).extend(frame)
+        i += 8 + size
+    return _text(bytes(out)), _text(bytes(err))
