@@ -222,6 +222,37 @@ class Lab:
             [n for n in self._nodes if running.get(n.name) == "running"], list(images)
         )
 
+    # ----- seeing and checking (thin: the work lives in state, checks and viz) -----------
+    def snapshot(self) -> Any:
+        """One consistent read of the swarm's state (``swarmlab.state.Snapshot``)."""
+        from swarmlab.state import take_snapshot
+
+        return take_snapshot(self)
+
+    def check(self, *ids: str, **params: Any) -> Any:
+        """Run exercise checks: a ``CheckResult`` for one id, a ``Report`` for several."""
+        from swarmlab.checks import run_checks
+
+        return run_checks(self, ids, **params)
+
+    def show(self, **kw: Any) -> Any:
+        """The topology picture (graphviz) of the cluster as it is now."""
+        from swarmlab.viz.topology import topology
+
+        return topology(self.snapshot(), **kw)
+
+    def watch(self, interval: float = 3.0) -> Any:
+        """A live panel: the picture redrawn every few seconds, with node buttons."""
+        from swarmlab.viz.widgets import watch
+
+        return watch(self, interval=interval)
+
+    def timeline(self, service: str, **kw: Any) -> Any:
+        """The service's task history over time, one row per slot."""
+        from swarmlab.viz.timeline import timeline
+
+        return timeline(self.snapshot(), service, **kw)
+
     def status(self) -> list[dict[str, str]]:
         """One row per node: machine state plus what the swarm says of it."""
         states = self.provider.states(self.name)
