@@ -44,3 +44,10 @@ __all__ = [
     "connect",
     "up",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext swarmlab``: register ``%node``, ``%%node`` and ``%swarmlab``."""
+    from swarmlab.magics import load_ipython_extension as load
+
+    load(ipython)
