@@ -230,9 +230,11 @@ def image_table(client: Any) -> list[dict[str, str]]:
 
 def save_image(client: Any, tag: str) -> tuple[str, bytes]:
     """(image id, ``docker save`` tar) of one host image."""
+    if ":" not in tag.rsplit("/", 1)[-1] and "@" not in tag:
+        tag += ":latest"
     try:
         img = client.images.get(tag)
-        data = b"".join(img.save(named=True))
+        data = b"".join(img.save(named=tag if tag in img.tags else True))
     except docker.errors.ImageNotFound as e:
         raise ImageError(
             f"Image {tag!r} is not on the host. Build it (`docker build -t {tag} .`) or pull "

@@ -26,7 +26,7 @@ def missing_on(node: Node, wanted: dict[str, str]) -> list[str]:
     )
     res = node.run(script, timeout=30).check()
     have = res.stdout.split()
-    return [t for t, h in zip(tags, have) if h != wanted[t]]
+    return [t for t, h in zip(tags, have, strict=False) if h != wanted[t]]
 
 
 def load_into(node: Node, tars: dict[str, bytes], ids: dict[str, str]) -> list[str]:

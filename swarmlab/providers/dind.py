@@ -6,6 +6,7 @@ network and volumes. Forming the swarm is ``swarmlab.swarm``'s job.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import time
@@ -24,7 +25,7 @@ from swarmlab.providers import labels as L
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.exec import ExecTransport
 
-SUBNET_POOL = ipaddress.ip_network("172.29.0.0/16")
+SUBNET_POOL = ipaddress.IPv4Network("172.29.0.0/16")
 SECURITY_OPTS = ["seccomp=unconfined", "apparmor=unconfined"]
 _PRIVILEGE_CACHE: dict[str, bool] = {}
 
@@ -96,7 +97,7 @@ class DindProvider:
     def add(self, lab: str, node: NodeSpec, steps: Steps) -> Node:
         self._require_node_image()
         net = self.client.networks.get(network_name(lab))
-        subnet = ipaddress.ip_network(net.attrs["IPAM"]["Config"][0]["Subnet"])
+        subnet = ipaddress.IPv4Network(net.attrs["IPAM"]["Config"][0]["Subnet"])
         with steps.step(f"start {node.name}"):
             new = self._run_node(lab, node, subnet, self.privileged_works())
             self.wait_engine(new)
@@ -121,7 +122,7 @@ class DindProvider:
         name = network_name(lab)
         try:
             net = self.client.networks.get(name)
-            return ipaddress.ip_network(net.attrs["IPAM"]["Config"][0]["Subnet"])
+            return ipaddress.IPv4Network(net.attrs["IPAM"]["Config"][0]["Subnet"])
         except docker.errors.NotFound:
             pass
         taken = self._taken_subnets()
@@ -151,12 +152,10 @@ class DindProvider:
         taken = []
         for net in self.client.networks.list():
             for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
-                try:
-                    taken.append(ipaddress.ip_network(cfg.get("Subnet", ""), strict=False))
-                except ValueError:
-                    pass
+                with contextlib.suppress(ValueError):
+                    taken.append(ipaddress.IPv4Network(cfg.get("Subnet", ""), strict=False))
         taken.extend(_host_routes())
-        return [t for t in taken if t.version == 4]
+        return taken
 
     def _run_node(
         self, lab: str, node: NodeSpec, subnet: ipaddress.IPv4Network, privileged: bool
@@ -272,11 +271,9 @@ class DindProvider:
         filters = [f"{L.LAB}={lab}"] + ([f"{L.NODE}={node}"] if node else [])
         gone = 0
         for v in self.client.volumes.list(filters={"label": filters}):
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 v.remove(force=True)
                 gone += 1
-            except docker.errors.NotFound:
-                pass
         return gone
 
     def delete(self, lab: str) -> int:
@@ -285,10 +282,8 @@ class DindProvider:
         conts = self.client.containers.list(all=True, filters={"label": f"{L.LAB}={lab}"})
 
         def kill(c: Any) -> None:
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True, v=True)
-            except docker.errors.NotFound:
-                pass
 
         self._parallel(kill, conts)
         gone += len(conts)
@@ -329,7 +324,7 @@ def _host_routes() -> list[ipaddress.IPv4Network]:
                     continue
                 d = ipaddress.IPv4Address(dest.to_bytes(4, "little"))
                 m = ipaddress.IPv4Address(mask.to_bytes(4, "little"))
-                nets.append(ipaddress.ip_network(f"{d}/{m}", strict=False))
+                nets.append(ipaddress.IPv4Network(f"{d}/{m}", strict=False))
     except (OSError, StopIteration, ValueError, IndexError):
         pass
     return nets

@@ -1,0 +1,259 @@
+"""``swarmlab``: the terminal face of the kit. Parses, calls the library, prints."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from swarmlab.errors import SwarmLabError
+
+NAME = click.option("--name", "-n", default="default", show_default=True, help="Lab name.")
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Kit errors become one clear message and exit 1; Ctrl-C exits 130."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SwarmLabError as e:
+            click.secho(f"error: {e}", fg="red", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="yellow", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "(nothing)"
+    cols = list(rows[0])
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    lines = ["  ".join(c.upper().ljust(width[c]) for c in cols)]
+    lines += ["  ".join(str(r[c]).ljust(width[c]) for c in cols) for r in rows]
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="swarmlab")
+def main() -> None:
+    """Real Docker Swarm clusters for learning: create, inspect, check, remove."""
+
+
+@main.command()
+@NAME
+@click.option("--managers", "-m", default=1, show_default=True, type=int)
+@click.option("--workers", "-w", default=2, show_default=True, type=int)
+@click.option("--provider", "-p", default="dind", show_default=True,
+              type=click.Choice(["dind", "ssh", "vm", "vagrant"]))
+@click.option("--no-swarm", is_flag=True, help="Nodes with Docker but no swarm (lab 01).")
+@click.option("--recreate", is_flag=True, help="Delete a lab of that name first.")
+@click.option("--keep-on-error", is_flag=True, help="Keep what a failed up made, to debug.")
+@friendly
+def up(name: str, managers: int, workers: int, provider: str, no_swarm: bool,
+       recreate: bool, keep_on_error: bool) -> None:
+    """Create a lab (or reuse a healthy one of the same shape)."""
+    from swarmlab.lab import Lab
+
+    lab = Lab.up(name, managers, workers, provider, form_swarm=not no_swarm,
+                 recreate=recreate, keep_on_error=keep_on_error)
+    click.echo(table(lab.status()))
+
+
+@main.command()
+@NAME
+@click.option("--all", "all_labs", is_flag=True, help="Remove every swarmlab lab.")
+@friendly
+def down(name: str, all_labs: bool) -> None:
+    """Remove every container, network and volume of a lab."""
+    from swarmlab.errors import ClusterNotFound
+    from swarmlab.lab import Lab
+    from swarmlab.providers.dind import DindProvider
+
+    prov = DindProvider()
+    names = prov.labs() if all_labs else [name]
+    for lab_name in names:
+        gone = prov.delete(lab_name)
+        if not gone and not all_labs:
+            raise ClusterNotFound(f"No lab named {lab_name!r}: nothing to remove.")
+        click.echo(f"lab {lab_name!r} removed ({gone} objects)")
+    del Lab
+
+
+@main.command()
+@NAME
+@friendly
+def status(name: str) -> None:
+    """A table of the lab's nodes: role, state, availability, leader, engine."""
+    from swarmlab.lab import Lab
+
+    click.echo(table(Lab.connect(name).status()))
+
+
+@main.command(name="ls")
+@friendly
+def list_labs() -> None:
+    """The labs on this machine."""
+    from swarmlab.providers.dind import DindProvider
+
+    for lab_name in DindProvider().labs():
+        click.echo(lab_name)
+
+
+@main.command(name="exec", context_settings={"ignore_unknown_options": True})
+@NAME
+@click.argument("node")
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@friendly
+def exec_(name: str, node: str, cmd: tuple[str, ...]) -> None:
+    """Run a command on a node: swarmlab exec manager1 -- docker node ls"""
+    import shlex
+
+    from swarmlab.history import record
+    from swarmlab.lab import Lab
+
+    target = Lab.connect(name).node(node)
+    line = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
+    record(target, line)
+
+    def echo(stream: str, text: str) -> None:
+        click.echo(text, nl=False, err=stream == "stderr")
+
+    res = target.run(line, timeout=None, on_output=echo)
+    sys.exit(res.exit_code)
+
+
+@main.command()
+@NAME
+@click.argument("node")
+@friendly
+def stop(name: str, node: str) -> None:
+    """Power a node off (its engine goes away; the swarm sees it Down)."""
+    from swarmlab.lab import Lab
+
+    Lab.connect(name).stop(node)
+    click.echo(f"{node} stopped")
+
+
+@main.command()
+@NAME
+@click.argument("node")
+@friendly
+def start(name: str, node: str) -> None:
+    """Power a node on and wait until it is Ready again."""
+    from swarmlab.lab import Lab
+
+    Lab.connect(name).start(node)
+    click.echo(f"{node} started and Ready")
+
+
+@main.group()
+def images() -> None:
+    """The node image and the lab images."""
+
+
+@images.command(name="build")
+@click.option("--force", is_flag=True, help="Rebuild even if current.")
+@click.option("--offline", is_flag=True, help="Never try a registry.")
+@friendly
+def images_build(force: bool, offline: bool) -> None:
+    """Build the images whose recipe changed (offline: debootstrap + busybox-static)."""
+    from swarmlab import engine
+    from swarmlab.images import build_all
+    from swarmlab.progress import Steps
+
+    steps = Steps()
+    built = build_all(engine.connect(), steps, force=force, offline=offline or None)
+    click.echo(f"built {len(built)} image(s) in {steps.elapsed:.1f}s")
+
+
+@images.command(name="ls")
+@friendly
+def images_ls() -> None:
+    """The kit's images and whether each is current."""
+    from swarmlab import engine
+    from swarmlab.images import image_table
+
+    click.echo(table(image_table(engine.connect())))
+
+
+@main.command()
+@NAME
+@click.argument("image", nargs=-1, required=True)
+@friendly
+def load(name: str, image: tuple[str, ...]) -> None:
+    """Copy host images into every node (like kind load docker-image)."""
+    from swarmlab.lab import Lab
+
+    Lab.connect(name).load(list(image))
+    click.echo(f"loaded {', '.join(image)} into lab {name!r}")
+
+
+@main.command()
+@friendly
+def setup() -> None:
+    """Make sure a Docker engine answers (install/start it as root on Debian) and build images."""
+    from swarmlab import engine
+    from swarmlab.images import build_all
+    from swarmlab.progress import Steps
+
+    client = engine.ensure(log=click.echo)
+    click.echo(f"docker engine {client.version().get('Version')} answers")
+    build_all(client, Steps())
+
+
+@main.command()
+@NAME
+@friendly
+def doctor(name: str) -> None:
+    """Preflight: what works on this machine, and the fix for what does not."""
+    from swarmlab.doctor import run_doctor
+
+    ok = run_doctor(lab=name, echo=click.echo)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@NAME
+@click.argument("ids", nargs=-1, required=True)
+@friendly
+def check(name: str, ids: tuple[str, ...]) -> None:
+    """Run exercise checks: exit 0 only if all pass (or skip)."""
+    from swarmlab.lab import Lab
+
+    result = Lab.connect(name).check(*ids)
+    click.echo(str(result))
+    results = getattr(result, "results", [result])
+    sys.exit(0 if all(r.status in ("PASS", "SKIP") for r in results) else 1)
+
+
+@main.command()
+@NAME
+@click.option("--output", "-o", default="cluster.svg", show_default=True,
+              help="File to write: .svg, .png or .dot")
+@friendly
+def show(name: str, output: str) -> None:
+    """Draw the cluster's topology to a file."""
+    from pathlib import Path
+
+    from swarmlab.lab import Lab
+
+    graph = Lab.connect(name).show()
+    path = Path(output)
+    fmt = path.suffix.lstrip(".") or "svg"
+    if fmt == "dot":
+        path.write_text(graph.source)
+    else:
+        path.write_bytes(graph.pipe(format=fmt))
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the whole test suite on real clusters (installs what it needs first).
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/bootstrap.sh
+.venv/bin/ruff check swarmlab tests
+.venv/bin/mypy
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "[swarmlab] pytest collected no tests: that is a failure, not a pass." >&2
+  exit 1
+fi
+exit "$rc"

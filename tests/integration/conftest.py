@@ -1,0 +1,30 @@
+"""Integration tests run against real dind clusters on the host engine."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+LABEL = "io.swarmlab.lab"
+
+
+def leftovers(lab: str) -> dict[str, int]:
+    """How many containers, networks and volumes still carry the lab's label."""
+    client = docker.from_env()
+    flt = {"label": f"{LABEL}={lab}"}
+    return {
+        "containers": len(client.containers.list(all=True, filters=flt)),
+        "networks": len(client.networks.list(filters=flt)),
+        "volumes": len(client.volumes.list(filters=flt)),
+    }
+
+
+NOTHING = {"containers": 0, "networks": 0, "volumes": 0}
+
+
+@pytest.fixture(scope="session")
+def host_engine():
+    """The host engine; its absence fails the integration tier (never a silent skip)."""
+    from swarmlab import engine
+
+    return engine.connect()

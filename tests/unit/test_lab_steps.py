@@ -1,0 +1,115 @@
+"""Lab.up's order of steps and its clean-up, with a recording provider (no Docker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from swarmlab import lab as lab_module
+from swarmlab.errors import ClusterExists, SpecError, SwarmError
+from swarmlab.lab import Lab
+from swarmlab.node import Node
+from swarmlab.transport.base import CommandResult
+
+
+class NullTransport:
+    def run(self, cmd, *, timeout=None, stdin=None, on_output=None):
+        return CommandResult(cmd, 0, "", "")
+
+    def put_file(self, path, data, mode=0o644):
+        pass
+
+    def close(self):
+        pass
+
+
+class RecordingProvider:
+    name = "fake"
+
+    def __init__(self, existing=None, fail_at=None):
+        self.calls: list[str] = []
+        self.existing = existing or []
+        self.fail_at = fail_at
+
+    def _maybe_fail(self, step):
+        self.calls.append(step)
+        if step == self.fail_at:
+            raise KeyboardInterrupt if step == "load" else SwarmError(f"{step} broke")
+
+    def find(self, lab):
+        return list(self.existing)
+
+    def create(self, spec, steps):
+        self._maybe_fail("create")
+        return [Node(n.name, n.role, f"10.0.0.{i}", NullTransport()) for i, n in enumerate(spec.nodes)]
+
+    def load_images(self, nodes, tags):
+        self._maybe_fail("load")
+
+    def delete(self, lab):
+        self.calls.append("delete")
+        return 0
+
+    def states(self, lab):
+        return {n.name: "running" for n in self.existing}
+
+
+@pytest.fixture
+def fake_swarm(monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(lab_module.swarm, "form", lambda nodes: calls.append("form"))
+    monkeypatch.setattr(lab_module.swarm, "wait_ready", lambda nodes, **kw: calls.append("ready"))
+    return calls
+
+
+def test_up_creates_machines_then_loads_images_then_forms_the_swarm(fake_swarm):
+    prov = RecordingProvider()
+    lab = Lab.up("t-order", provider_obj=prov, quiet=True)
+    assert prov.calls == ["create", "load"] and fake_swarm == ["form", "ready"]
+    assert lab.node_names == ["manager1", "worker1", "worker2"]
+
+
+def test_no_swarm_start_state_skips_formation(fake_swarm):
+    Lab.up("t-order", provider_obj=RecordingProvider(), form_swarm=False, quiet=True)
+    assert fake_swarm == []
+
+
+@pytest.mark.parametrize("fail_at", ["create", "load"])
+def test_a_failed_or_interrupted_up_deletes_what_it_made(fake_swarm, fail_at):
+    prov = RecordingProvider(fail_at=fail_at)
+    with pytest.raises((SwarmError, KeyboardInterrupt)):
+        Lab.up("t-fail", provider_obj=prov, quiet=True)
+    assert prov.calls[-1] == "delete"
+
+
+def test_keep_on_error_keeps_what_was_made_for_debugging(fake_swarm):
+    prov = RecordingProvider(fail_at="create")
+    with pytest.raises(SwarmError):
+        Lab.up("t-keep", provider_obj=prov, keep_on_error=True, quiet=True)
+    assert "delete" not in prov.calls
+
+
+def test_bad_counts_fail_before_anything_is_created():
+    prov = RecordingProvider()
+    with pytest.raises(SpecError):
+        Lab.up("t-bad", managers=0, provider_obj=prov, quiet=True)
+    assert prov.calls == []
+
+
+def test_an_existing_lab_of_another_shape_is_not_silently_reused(fake_swarm):
+    existing = [Node("manager1", "manager", "10.0.0.1", NullTransport())]
+    with pytest.raises(ClusterExists, match="swarmlab down --name t-shape"):
+        Lab.up("t-shape", provider_obj=RecordingProvider(existing), quiet=True)
+
+
+def test_an_existing_lab_of_the_same_shape_is_reused_without_creating(fake_swarm):
+    existing = [Node(n, r, "10.0.0.1", NullTransport()) for n, r in
+                [("manager1", "manager"), ("worker1", "worker"), ("worker2", "worker")]]
+    prov = RecordingProvider(existing)
+    lab = Lab.up("t-same", provider_obj=prov, quiet=True)
+    assert "create" not in prov.calls and lab.node_names == ["manager1", "worker1", "worker2"]
+
+
+def test_unknown_node_names_the_real_ones(fake_swarm):
+    lab = Lab.up("t-node", provider_obj=RecordingProvider(), quiet=True)
+    with pytest.raises(SpecError, match="manager1, worker1, worker2"):
+        lab.node("worker7")
