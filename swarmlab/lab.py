@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,11 +59,15 @@ class Lab:
                 build_all(prov.client, steps)
             nodes = prov.create(spec, steps)
             lab = cls(name, prov, nodes)
-            if load_images:
-                with steps.step("load lab images into every node"):
-                    prov.load_images(nodes, list(LAB_IMAGE_TAGS))
-            if form_swarm:
-                lab._form(steps)
+            # Loading images and forming the swarm do not depend on each other: overlap them.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                loading = pool.submit(prov.load_images, nodes, list(LAB_IMAGE_TAGS)) \
+                    if load_images else None
+                if form_swarm:
+                    lab._form(steps)
+                if loading is not None:
+                    with steps.step("load lab images into every node"):
+                        loading.result()
         except BaseException:
             if not keep_on_error:
                 steps.say(f"[swarmlab] up failed: removing what lab {name!r} created ...")

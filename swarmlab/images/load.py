@@ -13,9 +13,6 @@ from swarmlab.images.build import save_image
 if TYPE_CHECKING:
     from swarmlab.node import Node
 
-DROP_DIR = "/var/tmp/swarmlab-load"
-
-
 def missing_on(node: Node, wanted: dict[str, str]) -> list[str]:
     """Tags whose image id on ``node`` differs from the host's (or is absent)."""
     tags = list(wanted)
@@ -30,22 +27,14 @@ def missing_on(node: Node, wanted: dict[str, str]) -> list[str]:
 
 
 def load_into(node: Node, tars: dict[str, bytes], ids: dict[str, str]) -> list[str]:
-    """Copy the missing image tars into the node and ``docker load`` them."""
+    """Stream each missing image's tar into ``docker load`` on the node (stdin, no copy)."""
     todo = missing_on(node, ids)
-    if not todo:
-        return []
-    node.run(f"mkdir -p {DROP_DIR}").check()
-    names = []
-    for i, tag in enumerate(todo):
-        names.append(f"{DROP_DIR}/{i}.tar")
-        node.transport.put_file(names[-1], tars[tag])
-    script = (
-        f"set -e; for f in {' '.join(names)}; do docker load -q -i $f >/dev/null; done; "
-        f"rm -rf {DROP_DIR}"
-    )
-    res = node.run(script, timeout=120)
-    if not res.ok:
-        raise ImageError(f"Loading images into {node.name} failed: {res.stderr.strip()[-500:]}")
+    for tag in todo:
+        res = node.run("docker load -q", stdin=tars[tag], timeout=120)
+        if not res.ok:
+            raise ImageError(
+                f"Loading {tag} into {node.name} failed: {res.stderr.strip()[-500:]}"
+            )
     return todo
 
 
