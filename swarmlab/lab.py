@@ -23,6 +23,8 @@ class Lab:
         self.name = name
         self.provider = provider
         self._nodes = nodes
+        self.params: dict[str, Any] = {}  # lab parameters for checks (set by start_lab)
+        self.lab_id = ""  # the lab notebook this cluster was prepared for
 
     def __repr__(self) -> str:
         return f"<Lab {self.name!r} ({self.provider.name}): {', '.join(self.node_names)}>"

@@ -1,0 +1,182 @@
+"""``start_lab("NN")``: bring the cluster to a lab's starting state, from any prior state."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from swarmlab import swarm
+from swarmlab.errors import SpecError
+from swarmlab.lab import Lab
+from swarmlab.node import Node
+from swarmlab.progress import Steps
+from swarmlab.spec import ClusterSpec, NodeSpec
+
+
+@dataclass(frozen=True)
+class LabShape:
+    title: str
+    managers: int = 1
+    workers: int = 2
+    swarm: bool = True
+
+
+LABS: dict[str, LabShape] = {
+    "00": LabShape("Welcome"),
+    "01": LabShape("Building a cluster", swarm=False),
+    "02": LabShape("Raft and quorum", managers=3, workers=1),
+    "03": LabShape("Services"),
+    "04": LabShape("Replicated and global services"),
+    "05": LabShape("Recovery"),
+    "06": LabShape("Rolling updates and rollback"),
+    "07": LabShape("Configs and secrets"),
+    "08": LabShape("Networks and discovery"),
+    "09": LabShape("Volumes"),
+    "10": LabShape("Node management"),
+    "11": LabShape("A stack"),
+}
+PARAMS_ENV = "SWARMLAB_LAB_PARAMS"  # JSON, used by the notebook tests to shorten waits
+
+
+def start_lab(lab_id: str, name: str = "default", quiet: bool = False, **params: Any) -> Lab:
+    """The lab cluster in the state lab ``lab_id`` starts from; prints what it changed."""
+    key = str(lab_id).zfill(2)[:2]
+    if key not in LABS:
+        raise SpecError(f"No lab {lab_id!r}: labs are {', '.join(LABS)}.")
+    shape = LABS[key]
+    steps = Steps(quiet=quiet)
+    steps.say(f"[swarmlab] preparing lab {key} ({shape.title}) on cluster {name!r} ...")
+    prov_lab = _existing(name)
+    if prov_lab is None:
+        lab = Lab.up(name, shape.managers, shape.workers, form_swarm=shape.swarm, quiet=quiet)
+        changes = ["created the cluster"]
+    else:
+        lab = prov_lab
+        changes = _reshape(lab, shape, steps)
+        changes += _reset_swarm(lab, shape, steps)
+    lab.params = {**json.loads(os.environ.get(PARAMS_ENV) or "{}"), **params}
+    lab.lab_id = key
+    steps.say("[swarmlab] " + ("; ".join(changes) if changes else "nothing to change")
+              + f". Ready in {steps.elapsed:.1f}s: {', '.join(lab.node_names)}")
+    return lab
+
+
+def _existing(name: str) -> Lab | None:
+    from swarmlab.errors import ClusterNotFound
+
+    try:
+        return Lab.connect(name)
+    except ClusterNotFound:
+        return None
+
+
+def _reshape(lab: Lab, shape: LabShape, steps: Steps) -> list[str]:
+    """Add or remove machines so the lab has exactly the shape's nodes, all running."""
+    changes = []
+    want = {n.name: n for n in ClusterSpec(lab.name, shape.managers, shape.workers).nodes}
+    for node in list(lab.nodes):
+        if node.name not in want:
+            with steps.step(f"remove {node.name}"):
+                lab.provider.remove(lab.name, node.name)
+            lab._nodes.remove(node)
+            changes.append(f"removed {node.name}")
+    for name, spec in want.items():
+        if name not in lab.node_names:
+            node = lab.provider.add(lab.name, NodeSpec(name, spec.role, spec.index), steps)
+            lab.provider.load_images([node], _lab_images())
+            lab._nodes.append(node)
+            changes.append(f"added {name}")
+    for name, state in lab.provider.states(lab.name).items():
+        if state != "running":
+            with steps.step(f"start {name}"):
+                lab.provider.start(lab.name, name)
+            changes.append(f"started {name}")
+    lab._nodes.sort(key=lambda n: (n.role != "manager", len(n.name), n.name))
+    return changes
+
+
+def _lab_images() -> list[str]:
+    from swarmlab.images import LAB_IMAGE_TAGS
+
+    return list(LAB_IMAGE_TAGS)
+
+
+def _reset_swarm(lab: Lab, shape: LabShape, steps: Steps) -> list[str]:
+    if not shape.swarm:
+        active = [n for n in lab.nodes if swarm.swarm_state(n) != "inactive"]
+        if not active:
+            return []
+        with steps.step("leave the swarm on every node (this lab starts without one)"):
+            swarm.parallel(lambda n: swarm.leave(n, force=True), active)
+            swarm.parallel(_clean_node, lab.nodes)
+        return ["removed the swarm"]
+    changes = []
+    if not _swarm_fits(lab):
+        with steps.step("re-form the swarm"):
+            swarm.parallel(lambda n: swarm.leave(n, force=True), lab.nodes)
+            swarm.form(lab.nodes)
+            swarm.wait_ready(lab.nodes)
+        changes.append("re-formed the swarm")
+    with steps.step("clear services, secrets, configs, networks, labels"):
+        changes += _clear_objects(lab)
+    return changes
+
+
+def _swarm_fits(lab: Lab) -> bool:
+    """Every node in the swarm with its intended role, Ready, nothing else listed."""
+    try:
+        rows = swarm.node_rows(lab.managers[0], timeout=10)
+    except Exception:
+        return False
+    by_name = {r.hostname: r for r in rows}
+    if sorted(by_name) != sorted(lab.node_names) or len(rows) != len(lab.nodes):
+        return False
+    for n in lab.nodes:
+        r = by_name[n.name]
+        is_mgr = r.manager_status in ("Leader", "Reachable")
+        if r.status != "Ready" or is_mgr != (n.role == "manager"):
+            return False
+    return any(r.is_leader for r in rows)
+
+
+CLEAR_SCRIPT = r"""
+set -u
+for s in $(docker stack ls --format '{{.Name}}' 2>/dev/null); do docker stack rm "$s" >/dev/null && echo "stack $s"; done
+for s in $(docker service ls -q); do n=$(docker service inspect -f '{{.Spec.Name}}' "$s"); docker service rm "$s" >/dev/null && echo "service $n"; done
+for i in $(seq 1 60); do [ -z "$(docker ps -q --filter label=com.docker.swarm.service.id)" ] && break; sleep 0.5; done
+for s in $(docker secret ls --format '{{.Name}}'); do docker secret rm "$s" >/dev/null && echo "secret $s"; done
+for s in $(docker config ls --format '{{.Name}}'); do docker config rm "$s" >/dev/null && echo "config $s"; done
+for n in $(docker network ls --filter driver=overlay --format '{{.Name}}'); do
+  [ "$n" = ingress ] || { docker network rm "$n" >/dev/null 2>&1 && echo "network $n"; }
+done
+for id in $(docker node ls -q); do
+  h=$(docker node inspect -f '{{.Description.Hostname}}' "$id")
+  for l in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do
+    docker node update --label-rm "$l" "$id" >/dev/null && echo "label $l on $h"
+  done
+  a=$(docker node inspect -f '{{.Spec.Availability}}' "$id")
+  [ "$a" = active ] || { docker node update --availability active "$id" >/dev/null && echo "$h back to active (was $a)"; }
+done
+"""
+
+
+def _clear_objects(lab: Lab) -> list[str]:
+    res = lab.managers[0].run(CLEAR_SCRIPT, timeout=120)
+    removed = [line for line in res.stdout.splitlines() if line.strip()]
+    swarm.parallel(_clean_node, lab.nodes)
+    if removed:
+        time.sleep(0.5)
+    return [f"cleared {', '.join(removed)}"] if removed else []
+
+
+def _clean_node(node: Node) -> None:
+    """Plain containers, unused volumes and the bind folders a lab may have made."""
+    node.run(
+        "docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1; "
+        "docker volume prune -f >/dev/null 2>&1; docker volume ls -q | xargs -r docker volume rm "
+        ">/dev/null 2>&1; rm -rf /srv/swarmlab; true",
+        timeout=60,
+    )
