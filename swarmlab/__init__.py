@@ -16,6 +16,7 @@ from swarmlab.errors import (
     WaitTimeout,
 )
 from swarmlab.lab import Lab, connect, up
+from swarmlab.labs import start_lab
 from swarmlab.node import Node
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.base import CommandResult
@@ -42,6 +43,7 @@ __all__ = [
     "TransportError",
     "WaitTimeout",
     "connect",
+    "start_lab",
     "up",
 ]
 

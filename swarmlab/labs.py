@@ -41,8 +41,13 @@ LABS: dict[str, LabShape] = {
 PARAMS_ENV = "SWARMLAB_LAB_PARAMS"  # JSON, used by the notebook tests to shorten waits
 
 
-def start_lab(lab_id: str, name: str = "default", quiet: bool = False, **params: Any) -> Lab:
-    """The lab cluster in the state lab ``lab_id`` starts from; prints what it changed."""
+def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **params: Any) -> Lab:
+    """The lab cluster in the state lab ``lab_id`` starts from; prints what it changed.
+
+    ``name`` defaults to $SWARMLAB_LAB, else "default". ``params`` tune the exercises'
+    checks (for example ``update_delay="2s"``); $SWARMLAB_LAB_PARAMS (JSON) adds more.
+    """
+    name = name or os.environ.get("SWARMLAB_LAB") or "default"
     key = str(lab_id).zfill(2)[:2]
     if key not in LABS:
         raise SpecError(f"No lab {lab_id!r}: labs are {', '.join(LABS)}.")
