@@ -1,0 +1,56 @@
+"""Verdicts several labs share: no swarm, no leader, stopped nodes."""
+
+from __future__ import annotations
+
+from swarmlab.capabilities import IPVS_HOW, ipvs_available
+from swarmlab.checks.base import CheckContext, CheckResult
+from swarmlab.state import NodeInfo
+
+
+def start_hint(names: list[str]) -> str:
+    return ", ".join(f"lab.start({n!r})" for n in names)
+
+
+def swarm_problem(ctx: CheckContext, no_swarm_hint: str) -> CheckResult | None:
+    """A FAIL when the cluster cannot be managed right now; None when it can."""
+    snap = ctx.snapshot
+    if not snap.swarm_active:
+        return ctx.fail(
+            f"There is no swarm: {snap.source.node}'s engine says Swarm: "
+            f"{snap.source.local_state}.",
+            no_swarm_hint,
+            seen_from=snap.source.node, errors=list(snap.errors),
+        )
+    if snap.manageable:
+        return None
+    stopped = ctx.stopped()
+    if snap.no_leader:
+        msg = "The swarm has no leader: too few managers are up, so management calls fail"
+        hint = (f"start the stopped nodes ({start_hint(stopped)}) and wait ~10 s for an "
+                "election" if stopped else
+                "wait a few seconds for an election; if it persists, more than half of "
+                "the managers are unreachable")
+    else:
+        msg = "No manager answers management calls"
+        hint = (f"start the stopped nodes: {start_hint(stopped)}" if stopped else
+                "promote a node from a working manager, or check `docker info` on a manager")
+    return ctx.fail(f"{msg} (seen from {snap.source.node}).", hint,
+                    stopped=stopped, errors=list(snap.errors))
+
+
+def role_word(n: NodeInfo) -> str:
+    if n.leader:
+        return "the Leader"
+    return f"a manager ({n.reachability or 'unknown'})" if n.is_manager else "a worker"
+
+
+def describe(n: NodeInfo) -> dict[str, str]:
+    """A node's row for a check's details."""
+    return {"role": n.role, "state": n.state, "availability": n.availability,
+            "manager": "leader" if n.leader else n.reachability, "address": n.address}
+
+
+def needs_ipvs(ctx: CheckContext, node: str) -> CheckResult | None:
+    """A SKIP when ``node``'s kernel has no IPVS (routing mesh, VIPs); None when it has."""
+    ok, why = ipvs_available(ctx.lab.node(node))
+    return None if ok else ctx.skip(why, IPVS_HOW)

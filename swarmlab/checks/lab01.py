@@ -1,0 +1,214 @@
+"""Lab 01, building a cluster: init, join, leave and rm, promote, demote.
+
+The lab starts with engines that are in no swarm; the learner types every step.
+"""
+
+from __future__ import annotations
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import describe, role_word, start_hint, swarm_problem
+from swarmlab.state import NodeInfo, Snapshot
+
+
+def _init_hint(ctx: CheckContext, manager: str) -> str:
+    addr = ctx.lab.node(manager).address
+    return f"on {manager}: `docker swarm init --advertise-addr {addr}`"
+
+
+def _join_hint(manager: str, node: str) -> str:
+    return (f"on {manager}: `docker swarm join-token worker`, then run the `docker swarm "
+            f"join --token ...` line it prints on {node}")
+
+
+def _lab_problem(ctx: CheckContext) -> CheckResult | None:
+    """No swarm, no leader, or a swarm that does not include the lab's first manager."""
+    manager = str(ctx.params["manager"])
+    problem = swarm_problem(ctx, _init_hint(ctx, manager) + " (exercise 01.init)")
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    if snap.node(manager) is None:
+        elsewhere = snap.leader.hostname if snap.leader else snap.source.node
+        return ctx.fail(
+            f"The swarm was created on {elsewhere}, and {manager} is not in it.",
+            f"on {elsewhere}: `docker swarm leave --force`; then {_init_hint(ctx, manager)}",
+            nodes={n.hostname: describe(n) for n in snap.nodes},
+        )
+    return None
+
+
+@register("01.init", title="Create the swarm on manager1", lab="01",
+          params={"manager": "manager1"})
+def init(ctx: CheckContext) -> CheckResult:
+    manager = str(ctx.params["manager"])
+    problem = _lab_problem(ctx)
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    me = snap.node(manager)
+    assert me is not None  # _lab_problem checked it
+    if not me.leader:
+        leader = snap.leader.hostname if snap.leader else "no node"
+        return ctx.fail(
+            f"{manager} is in the swarm as {role_word(me)}, but {leader} is the Leader.",
+            f"the swarm should start on {manager}: leave it everywhere "
+            "(`docker swarm leave --force`), then " + _init_hint(ctx, manager),
+            nodes={n.hostname: describe(n) for n in snap.nodes},
+        )
+    return ctx.ok(
+        f"The swarm is active and {manager} is its Leader (advertising {me.address}).",
+        node=describe(me), cluster=snap.source.cluster_id,
+    )
+
+
+@register("01.join", title="Join every worker", lab="01", params={"manager": "manager1"})
+def join(ctx: CheckContext) -> CheckResult:
+    manager = str(ctx.params["manager"])
+    problem = _lab_problem(ctx)
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    workers = [n.name for n in ctx.lab.workers]
+    missing = [w for w in workers if snap.node(w) is None]
+    down = [w for w in workers if w not in missing and not _ready(snap.node(w))]
+    nodes = {n.hostname: describe(n) for n in snap.nodes}
+    if missing:
+        return ctx.fail(
+            f"{_names(missing)} {_be(missing)} not in the swarm yet.",
+            _join_hint(manager, " and ".join(missing)), nodes=nodes,
+        )
+    if down:
+        stopped = [w for w in down if w in ctx.stopped()]
+        hint = (f"start {_names(stopped)}: {start_hint(stopped)}" if stopped else
+                f"{_names(down)} may have left the swarm: {_join_hint(manager, down[0])}")
+        return ctx.fail(f"{_names(down)} {_be(down)} listed but Down.", hint, nodes=nodes)
+    stale = [w for w in workers if len(snap.nodes_named(w)) > 1]
+    note = (f" ({_names(stale)} also {_be(stale)} listed once more as Down, from before "
+            "it left: `docker node rm <ID>` removes the old entry)") if stale else ""
+    return ctx.ok(f"{_names(workers)} joined and {_be(workers)} Ready.{note}", nodes=nodes)
+
+
+@register("01.leave-rm", title="A worker leaves and is removed", lab="01",
+          params={"manager": "manager1", "node": "worker2"})
+def leave_rm(ctx: CheckContext) -> CheckResult:
+    manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
+    ctx.lab.node(node)  # SpecError for a node the lab does not have
+    problem = _lab_problem(ctx)
+    if problem is not None:
+        return problem
+    entries = ctx.snapshot.nodes_named(node)
+    if any(n.state != "down" for n in entries):
+        n = next(n for n in entries if n.state != "down")
+        first = (f"on {manager}: `docker node demote {node}`; then " if n.is_manager else "")
+        return ctx.fail(
+            f"{node} is still in the swarm ({n.state.capitalize()}, {role_word(n)}).",
+            f"{first}on {node}: `docker swarm leave`; then on {manager}: `docker node rm {node}`",
+            node=describe(n),
+        )
+    if entries:
+        return ctx.fail(
+            f"{node} left the swarm but is still listed (Down): leaving does not remove it.",
+            f"on {manager}: `docker node rm {node}` (just after leaving it may answer \"is "
+            "not down\" for ~15 s: wait and run it again)",
+            node=describe(entries[-1]),
+        )
+    local = ctx.probe(node, "docker info --format '{{.Swarm.LocalNodeState}}'", timeout=20)
+    if local.exit_code < 0:
+        return ctx.fail(f"{node} is no longer listed, but it is powered off, so it cannot "
+                        "have left by itself.", f"start it: {start_hint([node])}")
+    state = local.stdout.strip()
+    if state != "inactive":
+        return ctx.fail(
+            f"{node} is no longer listed, but its engine still says Swarm: {state or '?'} "
+            "(it was removed with --force without leaving).",
+            f"on {node}: `docker swarm leave --force`", local_state=state,
+        )
+    return ctx.ok(f"{node} left the swarm and {manager} no longer lists it.",
+                  nodes=[n.hostname for n in ctx.snapshot.nodes])
+
+
+def _promoted_instead(snap: Snapshot, node: str, lab_workers: list[str]) -> list[str]:
+    return [w for w in lab_workers if w != node and _is_manager(snap.node(w))]
+
+
+def _ready(n: NodeInfo | None) -> bool:
+    return n is not None and n.ready
+
+
+def _is_manager(n: NodeInfo | None) -> bool:
+    return n is not None and n.is_manager
+
+
+@register("01.promote", title="Promote worker2 to manager", lab="01",
+          params={"manager": "manager1", "node": "worker2"})
+def promote(ctx: CheckContext) -> CheckResult:
+    manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
+    problem = _lab_problem(ctx)
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    n = snap.node(node)
+    nodes = {x.hostname: describe(x) for x in snap.nodes}
+    if n is None:
+        return ctx.fail(f"{node} is not in the swarm.",
+                        _join_hint(manager, node) + f"; then on {manager}: "
+                        f"`docker node promote {node}`", nodes=nodes)
+    if not n.is_manager:
+        wrong = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
+        if wrong:
+            return ctx.fail(
+                f"You promoted {_names(wrong)}, not {node}.",
+                f"on {manager}: `docker node demote {wrong[0]}` and `docker node promote {node}`",
+                nodes=nodes,
+            )
+        return ctx.fail(f"{node} is still a worker.", f"on {manager}: `docker node promote {node}`",
+                        nodes=nodes)
+    if n.reachability != "reachable" or not n.ready:
+        return ctx.fail(
+            f"{node} is a manager but {n.reachability or 'not reachable'} "
+            f"({n.state.capitalize()}).",
+            f"a new manager needs a few seconds; if {node} is stopped: {start_hint([node])}",
+            nodes=nodes,
+        )
+    count = len(snap.managers)
+    note = (f" With {count} managers, losing any one of them halts management (lab 02)."
+            if count % 2 == 0 else "")
+    leader = " (and the Leader)" if n.leader else ""
+    return ctx.ok(f"{node} is a Reachable manager now{leader}.{note}", nodes=nodes)
+
+
+@register("01.demote", title="Demote worker2 back to worker", lab="01",
+          params={"manager": "manager1", "node": "worker2"})
+def demote(ctx: CheckContext) -> CheckResult:
+    manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
+    problem = swarm_problem(ctx, _init_hint(ctx, manager) + " (exercise 01.init)")
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    n = snap.node(node)
+    nodes = {x.hostname: describe(x) for x in snap.nodes}
+    if n is None:
+        return ctx.fail(f"{node} is not in the swarm.", _join_hint(manager, node), nodes=nodes)
+    if n.is_manager:
+        me = snap.node(manager)
+        if me is not None and not me.is_manager:
+            return ctx.fail(
+                f"You demoted {manager}, not {node}: {node} is still a manager.",
+                f"on {node}: `docker node promote {manager}`, then `docker node demote {node}`",
+                nodes=nodes,
+            )
+        return ctx.fail(f"{node} is still {role_word(n)}.",
+                        f"on {manager}: `docker node demote {node}`", nodes=nodes)
+    if not n.ready:
+        return ctx.fail(f"{node} is a worker but {n.state.capitalize()}.",
+                        f"start it ({start_hint([node])}) or join it again", nodes=nodes)
+    return ctx.ok(f"{node} is a worker again; managers: "
+                  f"{', '.join(m.hostname for m in snap.managers)}.", nodes=nodes)
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _be(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
