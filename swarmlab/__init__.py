@@ -1,5 +1,6 @@
 """swarmlab: learn Docker Swarm mode on real multi-node clusters, from Jupyter."""
 
+from swarmlab.checks import check
 from swarmlab.errors import (
     CapabilityMissing,
     ClusterExists,
@@ -42,6 +43,7 @@ __all__ = [
     "SwarmLabError",
     "TransportError",
     "WaitTimeout",
+    "check",
     "connect",
     "start_lab",
     "up",

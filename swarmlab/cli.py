@@ -211,12 +211,14 @@ def setup() -> None:
 
 @main.command()
 @NAME
+@click.option("--nodes", default=3, show_default=True, help="Cluster size to plan for.")
+@click.option("--quick", is_flag=True, help="Skip the test node (about 4 s).")
 @friendly
-def doctor(name: str) -> None:
+def doctor(name: str, nodes: int, quick: bool) -> None:
     """Preflight: what works on this machine, and the fix for what does not."""
     from swarmlab.doctor import run_doctor
 
-    ok = run_doctor(lab=name, echo=click.echo)
+    ok = run_doctor(lab=name, nodes=nodes, echo=click.echo, deep=not quick)
     sys.exit(0 if ok else 1)
 
 

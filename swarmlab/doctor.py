@@ -1,16 +1,26 @@
-"""Preflight: each item PASS / WARN / FAIL with the fix in one line."""
+"""Preflight: each item PASS / WARN / FAIL with the fix in one line.
+
+Every item is a pure function of what a probe read (``docker info``, /proc files, a
+test node's answers), so each can be unit-tested on a faked input; ``run_doctor``
+gathers the real inputs.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from swarmlab.errors import SwarmLabError
+
+NODE_MIB = 80  # an idle node measured at 40-55 MiB; leave room for a few tasks
+NODE_DISK_MIB = 150  # a node's /var/lib/docker with the lab images and some tasks
+IMAGE_DISK_MIB = 600  # the node image and its base
 
 
 @dataclass(frozen=True)
@@ -25,42 +35,125 @@ class Item:
         return text + (f"\n       fix: {self.fix}" if self.fix and self.status != "PASS" else "")
 
 
-def check_engine() -> tuple[Item, Any]:
-    from swarmlab import engine
-
-    try:
-        client = engine.connect(timeout=10)
-    except SwarmLabError as e:
-        first = str(e).splitlines()[0]
-        return Item("docker engine", "FAIL", first, "run ./lab.sh, or start Docker"), None
-    v = client.version()
-    return Item("docker engine", "PASS", f"{v.get('Version')} (API {v.get('ApiVersion')})"), client
+# ----- items: pure functions of probe results ----------------------------------------
+def engine_item(version: dict[str, Any] | None, error: str = "") -> Item:
+    if version is None:
+        return Item("docker engine", "FAIL", error or "no engine answers",
+                    "run ./lab.sh (installs and starts Docker on Debian/Ubuntu), or start Docker")
+    return Item("docker engine", "PASS",
+                f"{version.get('Version')} (API {version.get('ApiVersion')})")
 
 
-def check_images(client: Any) -> Item:
-    from swarmlab.images import image_table
+def rootless_item(info: dict[str, Any]) -> Item:
+    opts = " ".join(info.get("SecurityOptions") or [])
+    if "rootless" in opts:
+        return Item("rootful engine", "FAIL", "the engine runs rootless: it cannot give "
+                    "Docker-in-Docker nodes the privileges they need",
+                    "use a rootful Docker engine (or --provider vm)")
+    return Item("rootful engine", "PASS", "the engine runs as root")
 
-    rows = image_table(client)
+
+def desktop_item(info: dict[str, Any]) -> Item | None:
+    os_name = str(info.get("OperatingSystem", ""))
+    if "Docker Desktop" not in os_name:
+        return None
+    return Item("Docker Desktop", "PASS", f"{os_name}: nodes run in Desktop's Linux VM, whose "
+                "kernel has IPVS, so the routing mesh works; node addresses are reachable "
+                "only from inside that VM (use `swarmlab exec`, not the host shell)")
+
+
+def privilege_item(privileged: bool) -> Item:
+    how = "--privileged" if privileged else \
+        "--cap-add ALL --cap-drop SYS_RESOURCE (this host refuses --privileged)"
+    return Item("node privileges", "PASS", f"nodes run with {how}")
+
+
+def cgroup_item(info: dict[str, Any], node_probe: dict[str, str] | None) -> Item:
+    version = str(info.get("CgroupVersion") or "1")
+    if node_probe is None:
+        return Item(f"cgroups (v{version})", "WARN", "no test node could be made to try them",
+                    "swarmlab images build, then swarmlab doctor again")
+    if node_probe.get("task") != "ok":
+        return Item(f"cgroups (v{version})", "FAIL",
+                    f"a test node could not run a container: {node_probe.get('task', '')[:300]}",
+                    "see README 'What the nodes need'; on cgroup v2 hosts use Docker 20.10+")
+    return Item(f"cgroups (v{version})", "PASS", "a test node ran a container (cgroups writable)")
+
+
+def storage_item(host_driver: str, node_probe: dict[str, str] | None) -> Item:
+    inner = (node_probe or {}).get("driver", "")
+    if inner == "overlay2":
+        return Item("storage driver", "PASS", f"overlay2 inside nodes (host: {host_driver})")
+    if node_probe is None:
+        return Item("storage driver", "WARN", f"host uses {host_driver}; nodes not probed")
+    return Item("storage driver", "WARN", f"nodes fall back to {inner or 'unknown'} (slow, "
+                "large)", "keep Docker's data on ext4 or xfs so overlay2 works inside nodes")
+
+
+def ipvs_item(present: bool, why: str) -> Item:
+    if present:
+        return Item("IPVS (routing mesh, VIP)", "PASS", why)
+    return Item(
+        "IPVS (routing mesh, VIP)", "WARN",
+        f"{why}: the ingress routing mesh and VIP load balancing cannot work; the labs use "
+        "--endpoint-mode dnsrr and --publish mode=host instead and skip those checks",
+        "`sudo modprobe ip_vs` on the host, or use --provider vm",
+    )
+
+
+def bridge_nf_item(value: str | None) -> Item:
+    if value is None:
+        return Item("bridge-nf-call-iptables", "WARN", "br_netfilter is not loaded",
+                    "`sudo modprobe br_netfilter` (Docker usually loads it)")
+    if value.strip() != "1":
+        return Item("bridge-nf-call-iptables", "WARN", f"is {value.strip()}, not 1",
+                    "`sudo sysctl -w net.bridge.bridge-nf-call-iptables=1`")
+    return Item("bridge-nf-call-iptables", "PASS", "1")
+
+
+def resources_item(mem_available_kib: int, disk_free_mib: int, nodes: int,
+                   images_present: bool) -> Item:
+    need_mem = nodes * NODE_MIB
+    need_disk = nodes * NODE_DISK_MIB + (0 if images_present else IMAGE_DISK_MIB)
+    have_mem = mem_available_kib // 1024
+    detail = (f"{have_mem} MiB memory and {disk_free_mib} MiB disk free; a {nodes}-node lab "
+              f"needs about {need_mem} MiB and {need_disk} MiB")
+    if have_mem < need_mem or disk_free_mib < need_disk:
+        return Item("memory and disk", "FAIL", detail,
+                    "close other programs, free disk space, or use fewer nodes (--workers)")
+    if have_mem < 2 * need_mem:
+        return Item("memory and disk", "WARN", detail, "a tight fit: avoid larger labs")
+    return Item("memory and disk", "PASS", detail)
+
+
+def subnet_item(lab_subnet: str | None, routes: Iterable[ipaddress.IPv4Network]) -> Item:
+    if lab_subnet is None:
+        return Item("lab subnet", "PASS", "a free /24 in 172.29.0.0/16 is chosen at `up`")
+    net = ipaddress.IPv4Network(lab_subnet)
+    clash = [str(r) for r in routes if r.overlaps(net) and r != net and r.prefixlen > 0]
+    if clash:
+        return Item("lab subnet", "FAIL", f"{net} overlaps host routes {', '.join(clash)}",
+                    "swarmlab down, then swarmlab up (a free subnet is picked)")
+    return Item("lab subnet", "PASS", f"{net} does not collide with a host route")
+
+
+def graphviz_item(dot_path: str | None) -> Item:
+    if dot_path:
+        return Item("graphviz", "PASS", f"dot at {dot_path}")
+    return Item("graphviz", "WARN", "no `dot`: pictures cannot be drawn",
+                "apt-get install graphviz (or conda install graphviz)")
+
+
+def images_item(rows: list[dict[str, str]]) -> Item:
     bad = [f"{r['image']} {r['state']}" for r in rows if r["state"] != "current"]
     if not bad:
         return Item("images", "PASS", f"{len(rows)} images built and current")
-    missing_node = any(r["state"] == "missing" and "node" in r["image"] for r in rows)
-    return Item("images", "FAIL" if missing_node else "WARN", "; ".join(bad),
+    node_missing = any(r["state"] == "missing" and "node" in r["image"] for r in rows)
+    return Item("images", "FAIL" if node_missing else "WARN", "; ".join(bad),
                 "swarmlab images build")
 
 
-def check_node_creation(client: Any) -> Item:
-    from swarmlab.images.build import NODE, current_hash
-    from swarmlab.providers.dind import DindProvider
-
-    if current_hash(client, NODE) is None:
-        return Item("node creation", "FAIL", "no node image yet", "swarmlab images build")
-    prov = DindProvider(client)
-    mode = "--privileged" if prov.privileged_works() else \
-        "--cap-add ALL --cap-drop SYS_RESOURCE (no --privileged here)"
-    return Item("node creation", "PASS", f"nodes run with {mode}")
-
-
+# ----- probes: read the real machine --------------------------------------------------
 def ipvs_on_host() -> tuple[bool, str]:
     """The routing mesh and VIPs need the kernel's IPVS (module ip_vs)."""
     if Path("/proc/net/ip_vs").exists():
@@ -72,33 +165,79 @@ def ipvs_on_host() -> tuple[bool, str]:
     return False, f"the kernel ({os.uname().release}) has no ip_vs module"
 
 
-def check_ipvs() -> Item:
-    ok, why = ipvs_on_host()
-    if ok:
-        return Item("IPVS (routing mesh, VIP)", "PASS", why)
-    return Item(
-        "IPVS (routing mesh, VIP)", "WARN",
-        f"{why}: the ingress routing mesh and VIP load balancing cannot work; labs use "
-        "--endpoint-mode dnsrr and --publish mode=host instead and skip those checks",
-        "`sudo modprobe ip_vs` on the host, or use --provider vm",
-    )
+def probe_node(client: Any) -> dict[str, str] | None:
+    """Make a throwaway node, run a container inside it, report; always removes it."""
+    from swarmlab.lab import Lab
+
+    name = f"doctor-{os.getpid()}"
+    try:
+        lab = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
+        node = lab.nodes[0]
+        task = node.run("docker run --rm swarmlab/tools:latest true", timeout=60)
+        driver = node.run("docker info -f '{{.Driver}}'").stdout.strip()
+        return {"task": "ok" if task.ok else task.stderr.strip(), "driver": driver}
+    except SwarmLabError:
+        return None
+    finally:
+        from swarmlab.providers.dind import DindProvider
+
+        DindProvider(client).delete(name)
 
 
-def check_graphviz() -> Item:
-    if shutil.which("dot"):
-        return Item("graphviz", "PASS", "dot found")
-    return Item("graphviz", "WARN", "no `dot`: pictures cannot be drawn",
-                "apt-get install graphviz (or conda install graphviz)")
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
 
 
-def run_doctor(lab: str = "default", echo: Callable[[str], None] = print) -> bool:
+def _mem_available_kib() -> int:
+    for line in (_read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None] = print,
+               deep: bool = True) -> bool:
     """Print every item; True when nothing FAILs."""
+    from swarmlab import engine
+    from swarmlab.images import image_table
+    from swarmlab.providers.dind import DindProvider, _host_routes
+
     items: list[Item] = []
-    engine_item, client = check_engine()
-    items.append(engine_item)
+    try:
+        client = engine.connect(timeout=10)
+        items.append(engine_item(client.version()))
+    except SwarmLabError as e:
+        client = None
+        items.append(engine_item(None, str(e).splitlines()[0]))
     if client is not None:
-        items += [check_images(client), check_node_creation(client)]
-    items += [check_ipvs(), check_graphviz()]
+        info = client.info()
+        rows = image_table(client)
+        items += [rootless_item(info), images_item(rows)]
+        desktop = desktop_item(info)
+        if desktop:
+            items.append(desktop)
+        node_ok = any(r["state"] != "missing" for r in rows if "node" in r["image"])
+        prov = DindProvider(client)
+        if node_ok:
+            items.append(privilege_item(prov.privileged_works()))
+        probe = probe_node(client) if (deep and node_ok) else None
+        items += [cgroup_item(info, probe), storage_item(str(info.get("Driver")), probe)]
+        root = info.get("DockerRootDir") or "/var/lib/docker"
+        disk = shutil.disk_usage(root if Path(root).exists() else "/").free // 2**20
+        items.append(resources_item(_mem_available_kib(), disk, nodes, node_ok))
+        subnet = None
+        try:
+            net = client.networks.get(f"swarmlab-{lab}")
+            subnet = net.attrs["IPAM"]["Config"][0]["Subnet"]
+        except Exception:
+            pass
+        items.append(subnet_item(subnet, _host_routes()))
+    items.append(ipvs_item(*ipvs_on_host()))
+    items.append(bridge_nf_item(_read("/proc/sys/net/bridge/bridge-nf-call-iptables")))
+    items.append(graphviz_item(shutil.which("dot")))
     for item in items:
         echo(item.line())
     return all(i.status != "FAIL" for i in items)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from swarmlab import swarm
-from swarmlab.errors import ClusterExists, ClusterNotFound, SpecError, SwarmError, SwarmLabError
+from swarmlab.errors import (
+    CapabilityMissing,
+    ClusterExists,
+    ClusterNotFound,
+    SpecError,
+    SwarmError,
+    SwarmLabError,
+)
 from swarmlab.images import LAB_IMAGE_TAGS, build_all
 from swarmlab.node import Node
 from swarmlab.progress import Steps
@@ -55,6 +62,8 @@ class Lab:
             existing = []
         if existing:
             return cls._reuse(spec, prov, existing, steps, form_swarm)
+        if provider == "dind":
+            _check_memory(len(spec.nodes))
         steps.say(f"[swarmlab] creating lab {name!r}: {spec.shape} ({provider})")
         try:
             if hasattr(prov, "client"):
@@ -279,6 +288,18 @@ class Lab:
                 "engine": r.engine if r else "-",
             })
         return table
+
+
+def _check_memory(nodes: int) -> None:
+    """Refuse a cluster that cannot fit in free memory, before creating anything."""
+    from swarmlab.doctor import NODE_MIB, _mem_available_kib
+
+    free = _mem_available_kib() // 1024
+    if free and nodes * NODE_MIB > free:
+        raise CapabilityMissing(
+            f"{nodes} nodes need about {nodes * NODE_MIB} MiB but only {free} MiB is free. "
+            "Use fewer nodes (--workers) or close other programs."
+        )
 
 
 def up(name: str = "default", managers: int = 1, workers: int = 2, **kw: Any) -> Lab:

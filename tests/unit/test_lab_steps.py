@@ -113,3 +113,14 @@ def test_unknown_node_names_the_real_ones(fake_swarm):
     lab = Lab.up("t-node", provider_obj=RecordingProvider(), quiet=True)
     with pytest.raises(SpecError, match="manager1, worker1, worker2"):
         lab.node("worker7")
+
+
+def test_a_cluster_larger_than_free_memory_is_refused_before_anything_is_made(monkeypatch):
+    from swarmlab import doctor
+    from swarmlab.errors import CapabilityMissing
+
+    monkeypatch.setattr(doctor, "_mem_available_kib", lambda: 300 * 1024)
+    prov = RecordingProvider()
+    with pytest.raises(CapabilityMissing, match="fewer nodes"):
+        Lab.up("t-mem", managers=3, workers=40, provider="dind", provider_obj=prov, quiet=True)
+    assert prov.calls == []
