@@ -53,8 +53,11 @@ class DindProvider:
 
     name = "dind"
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, ssh_pubkey: str | None = None) -> None:
         self.client = client or engine.connect()
+        # With a public key, each new node also runs sshd (root, that key only), reachable
+        # at its address on the lab network: how the SSH transport and provider are tested.
+        self.ssh_pubkey = ssh_pubkey
 
     # ----- finding ---------------------------------------------------------------
     def _containers(self, lab: str) -> list[Any]:
@@ -181,7 +184,8 @@ class DindProvider:
         try:
             created = api.create_container(
                 NODE.tag, name=cname, hostname=node.name, labels=labels, detach=True,
-                host_config=host_config, stop_signal="SIGTERM", stop_timeout=20,
+                host_config=host_config, environment=self._node_env(), stop_signal="SIGTERM",
+                stop_timeout=20,
                 networking_config=api.create_networking_config(
                     {network_name(lab): api.create_endpoint_config(ipv4_address=addr)}
                 ),
@@ -193,6 +197,9 @@ class DindProvider:
                 "to see what this host lacks."
             ) from e
         return Node(node.name, node.role, addr, ExecTransport(self.client, cname, node.name), cname)
+
+    def _node_env(self) -> dict[str, str]:
+        return {"SWARMLAB_SSH_PUBKEY": self.ssh_pubkey} if self.ssh_pubkey else {}
 
     def wait_engine(self, node: Node, timeout: float = 60) -> None:
         """Until ``docker version`` answers inside the node; fail early if it died."""
