@@ -65,7 +65,7 @@ class TimedWrites:
 
 def test_cell_output_streams_as_it_comes(shell: InteractiveShell) -> None:
     out = TimedWrites()
-    real, sys.stdout = sys.stdout, out  # type: ignore[assignment]
+    real, sys.stdout = sys.stdout, out
     try:
         result = shell.run_cell("%%node manager1\necho first\nsleep 1.5\necho second")
     finally:
