@@ -91,21 +91,31 @@ class Lab:
     def _reuse(
         cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps, form: bool
     ) -> Lab:
-        have = (sum(n.role == "manager" for n in nodes), sum(n.role == "worker" for n in nodes))
-        if have != (spec.managers, spec.workers):
+        """Reuse a lab; repair it when nodes were stopped or removed by hand."""
+        wanted = {n.name: n for n in spec.nodes}
+        extra = [n.name for n in nodes if n.name not in wanted]
+        if extra:
+            have = (sum(n.role == "manager" for n in nodes), sum(n.role == "worker" for n in nodes))
             raise ClusterExists(
                 f"Lab {spec.name!r} exists with {have[0]} manager(s) + {have[1]} worker(s), not "
                 f"{spec.shape}. Remove it first (`swarmlab down --name {spec.name}`) or "
                 "pass recreate=True (`swarmlab up --recreate`)."
             )
         lab = cls(spec.name, prov, nodes)
-        stopped = [n for n, s in prov.states(spec.name).items() if s != "running"]
-        for n in stopped:
-            with steps.step(f"start {n}"):
-                prov.start(spec.name, n)
+        for name, node_spec in wanted.items():
+            if name not in lab.node_names:
+                steps.say(f"  - {name} is missing (removed by hand?): recreating it")
+                new = prov.add(spec.name, node_spec, steps)
+                prov.load_images([new], list(LAB_IMAGE_TAGS))
+                lab._nodes.append(new)
+        lab._nodes.sort(key=lambda n: (n.role != "manager", len(n.name), n.name))
+        for n, state in prov.states(spec.name).items():
+            if state != "running":
+                with steps.step(f"start {n}"):
+                    prov.start(spec.name, n)
         if form:
-            lab._form(steps)
-        steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape})")
+            lab._ensure_swarm(steps)
+        steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape}) after {steps.elapsed:.1f}s")
         return lab
 
     def _form(self, steps: Steps) -> None:
@@ -113,6 +123,18 @@ class Lab:
             swarm.form(self._nodes)
         with steps.step("wait until every node is Ready"):
             swarm.wait_ready(self._nodes)
+
+    def _ensure_swarm(self, steps: Steps) -> None:
+        """Join what is missing; if the swarm cannot be made whole, form it afresh."""
+        try:
+            with steps.step("check the swarm"):
+                swarm.form(self._nodes)
+                swarm.wait_ready(self._nodes, timeout=30)
+        except SwarmLabError as e:
+            steps.say(f"  - the swarm is broken ({str(e).splitlines()[0]}): forming it afresh")
+            swarm.parallel(lambda n: swarm.leave(n, force=True), self._nodes)
+            self._form(steps)
+        swarm.prune_stale(self.managers[0], self.node_names)
 
     @classmethod
     def connect(cls, name: str = "default", provider: str = "dind") -> Lab:

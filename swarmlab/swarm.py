@@ -130,6 +130,19 @@ def wait_ready(
     )
 
 
+def prune_stale(manager: Node, names: Sequence[str]) -> list[str]:
+    """Remove Down entries left by nodes that were recreated or removed by hand."""
+    rows = node_rows(manager)
+    ready = {r.hostname for r in rows if r.status == "Ready"}
+    stale = [r for r in rows if r.status != "Ready"
+             and (r.hostname in ready or r.hostname not in names)]
+    for r in stale:
+        if r.manager_status:
+            manager.run(f"docker node demote {r.node_id}", timeout=30)
+        manager.run(f"docker node rm --force {r.node_id}", timeout=30)
+    return [r.hostname for r in stale]
+
+
 def leave(node: Node, force: bool = False) -> None:
     node.run(f"docker swarm leave{' --force' if force else ''}", timeout=30)
 

@@ -42,6 +42,10 @@ class RecordingProvider:
         self._maybe_fail("create")
         return [Node(n.name, n.role, f"10.0.0.{i}", NullTransport()) for i, n in enumerate(spec.nodes)]
 
+    def add(self, lab, node, steps):
+        self.calls.append(f"add {node.name}")
+        return Node(node.name, node.role, "10.0.0.9", NullTransport())
+
     def load_images(self, nodes, tags):
         self._maybe_fail("load")
 
@@ -58,6 +62,7 @@ def fake_swarm(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(lab_module.swarm, "form", lambda nodes: calls.append("form"))
     monkeypatch.setattr(lab_module.swarm, "wait_ready", lambda nodes, **kw: calls.append("ready"))
+    monkeypatch.setattr(lab_module.swarm, "prune_stale", lambda m, names: calls.append("prune"))
     return calls
 
 
@@ -95,10 +100,20 @@ def test_bad_counts_fail_before_anything_is_created():
     assert prov.calls == []
 
 
-def test_an_existing_lab_of_another_shape_is_not_silently_reused(fake_swarm):
-    existing = [Node("manager1", "manager", "10.0.0.1", NullTransport())]
+def test_an_existing_lab_with_more_nodes_than_asked_is_not_silently_reused(fake_swarm):
+    existing = [Node(n, r, "10.0.0.1", NullTransport()) for n, r in
+                [("manager1", "manager"), ("worker1", "worker"), ("worker2", "worker")]]
     with pytest.raises(ClusterExists, match="swarmlab down --name t-shape"):
-        Lab.up("t-shape", provider_obj=RecordingProvider(existing), quiet=True)
+        Lab.up("t-shape", workers=1, provider_obj=RecordingProvider(existing), quiet=True)
+
+
+def test_nodes_removed_by_hand_are_recreated_and_the_swarm_checked(fake_swarm):
+    existing = [Node("manager1", "manager", "10.0.0.1", NullTransport())]
+    prov = RecordingProvider(existing)
+    lab = Lab.up("t-repair", provider_obj=prov, quiet=True)
+    assert prov.calls == ["add worker1", "load", "add worker2", "load"]
+    assert lab.node_names == ["manager1", "worker1", "worker2"]
+    assert fake_swarm == ["form", "ready", "prune"]
 
 
 def test_an_existing_lab_of_the_same_shape_is_reused_without_creating(fake_swarm):
