@@ -91,7 +91,7 @@ def _dockerd_pid() -> int | None:
 @pytest.mark.skipif(os.path.exists("/run/systemd/system"),
                     reason="restarts dockerd by signal; on a systemd host use systemctl instead")
 def test_host_engine_restart_brings_the_lab_back(host_engine):
-    lab = swarmlab.Lab.up("t-restart", managers=1, workers=1, quiet=True)
+    swarmlab.Lab.up("t-restart", managers=1, workers=1, quiet=True)
     try:
         pid = _dockerd_pid()
         assert pid, "no host dockerd found"
