@@ -26,6 +26,7 @@ from swarmlab.errors import SpecError
 
 if TYPE_CHECKING:
     from swarmlab.lab import Lab
+    from swarmlab.state import Snapshot
 
 __all__ = [
     "CheckContext",
@@ -86,10 +87,13 @@ def _unknown(check_id: str) -> list[CheckSpec]:
     raise SpecError(f"No exercise {check_id!r}. Did you mean: {near}?")
 
 
-def run_checks(lab: Lab, ids: Sequence[str], **params: Any) -> CheckResult | Report:
+def run_checks(
+    lab: Lab, ids: Sequence[str], *, snapshot: Snapshot | None = None, **params: Any
+) -> CheckResult | Report:
     """Run checks on ``lab``: a ``CheckResult`` for one id, a ``Report`` for several
     (or for a whole lab, ``"01"``). ``params`` override the checks' defaults, as do
-    ``lab.params`` (set by ``start_lab``) for the names a check declares."""
+    ``lab.params`` (set by ``start_lab``) for the names a check declares. Pass a
+    ``snapshot`` already taken to judge that read instead of a new one."""
     specs, single = _resolve(ids)
     known = {k for s in specs for k in s.params}
     unknown = sorted(set(params) - known)
@@ -101,7 +105,6 @@ def run_checks(lab: Lab, ids: Sequence[str], **params: Any) -> CheckResult | Rep
         )
     lab_params = dict(getattr(lab, "params", None) or {})  # set by start_lab(...)
     results = []
-    snapshot = None
     for spec in specs:
         given = {**lab_params, **params}
         args = {**spec.params, **{k: v for k, v in given.items() if k in spec.params}}

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from swarmlab.errors import SwarmLabError, TransportError
@@ -45,11 +46,8 @@ def fetch_raw(node: Node, max_time: float = 5) -> dict[str, Any]:
     res = node.run(fetch_script(max_time), timeout=2 * max_time + 10)
     raw = split_answers(res.stdout)
     if not res.ok or "info" not in raw:
-        raise TransportError(
-            f"Reading the Engine API on {node.name} failed (exit {res.exit_code}): "
-            f"{(res.stderr or res.stdout).strip()[-300:]}. The node needs sh and curl, "
-            "and its engine's socket at /var/run/docker.sock."
-        )
+        raise TransportError(f"Reading the Engine API on {node.name} failed: "
+                             + _why(res.exit_code, max_time, res.stderr or res.stdout))
     failed = next((a for a in raw.values() if a["status"] != 200), None)
     # Calls after the first failure were not made: they would fail the same way.
     missing = failed or {"status": 0, "body": None}
@@ -82,36 +80,40 @@ class HasNodes(Protocol):
 def take_snapshot(lab: HasNodes | Sequence[Node], max_time: float = 5) -> Snapshot:
     """One read of the swarm's state from the first node that can manage it.
 
-    Managers are tried first, then the other nodes (a learner may have made a worker a
-    manager, or run ``swarm init`` on the wrong node). When no node can manage the
-    swarm (no swarm yet, quorum lost), the best partial answer is returned with its
-    errors; this only raises when no node could be read at all.
+    The first manager is asked first; when it cannot manage the swarm, every other node
+    is asked at once (a learner may have promoted a worker, or run ``swarm init`` on
+    the wrong node). When none can (no swarm yet, quorum lost), the best partial answer
+    is returned with its errors; this raises only when no node could be read at all.
     """
     nodes = list(lab) if isinstance(lab, Sequence) else lab.nodes
     ordered = sorted(nodes, key=lambda n: n.role != "manager")
+    if not ordered:
+        raise TransportError("The lab has no nodes to read the swarm's state from.")
     t0 = time.monotonic()
-    notes: list[str] = []
-    fallback: tuple[int, Node, dict[str, Any]] | None = None
-    for node in ordered:
-        try:
-            raw = fetch_raw(node, max_time)
-        except SwarmLabError as e:
-            notes.append(f"{node.name}: {_first_line(e)}")
-            continue
-        rank = _rank(raw)
-        if rank == 3:
-            return parse(raw, node.name, notes=tuple(notes), took_s=time.monotonic() - t0)
-        if fallback is None or rank > fallback[0]:
-            fallback = (rank, node, raw)
-    if fallback is None:
+    answers = [_try(ordered[0], max_time)]
+    if _rank(answers[0][1]) < 3 and len(ordered) > 1:
+        with ThreadPoolExecutor(max_workers=min(8, len(ordered) - 1)) as pool:
+            answers += list(pool.map(lambda n: _try(n, max_time), ordered[1:]))
+    notes = tuple(f"{n.name}: {err}" for n, raw, err in answers if raw is None)
+    read = [(_rank(raw), -i, n, raw) for i, (n, raw, _) in enumerate(answers) if raw]
+    if not read:
         raise TransportError("Could not read any node: " + "; ".join(notes))
-    _, node, raw = fallback
-    return parse(raw, node.name, notes=tuple(notes), took_s=time.monotonic() - t0)
+    _, _, node, raw = max(read, key=lambda r: (r[0], r[1]))
+    return parse(raw, node.name, notes=notes, took_s=time.monotonic() - t0)
 
 
-def _rank(raw: dict[str, Any]) -> int:
-    """3: a manager answered everything; 2: a manager without quorum; 1: in a swarm;
-    0: an engine with no swarm."""
+def _try(node: Node, max_time: float) -> tuple[Node, dict[str, Any] | None, str]:
+    try:
+        return node, fetch_raw(node, max_time), ""
+    except SwarmLabError as e:
+        return node, None, _first_line(e)
+
+
+def _rank(raw: dict[str, Any] | None) -> int:
+    """3: a manager answered everything; 2: a manager without quorum; 1: a node in a
+    swarm; 0: an engine with no swarm; -1: not read."""
+    if raw is None:
+        return -1
     sw = ((raw["info"].get("body") or {}) if raw["info"].get("status") == 200 else {})
     sw = sw.get("Swarm") or {} if isinstance(sw, dict) else {}
     if sw.get("LocalNodeState") != "active":
@@ -120,6 +122,21 @@ def _rank(raw: dict[str, Any]) -> int:
         return 1
     managed = ("nodes", "services", "tasks")
     return 3 if all(raw[ep].get("status") == 200 for ep in managed) else 2
+
+
+_CURL_EXITS = {
+    7: "nothing answers on /var/run/docker.sock (is the node's dockerd running?)",
+    28: "the engine did not answer within {t:.0f} s (busy, starting, or changing role)",
+    127: "curl is not installed on the node",
+}
+
+
+def _why(code: int, max_time: float, output: str) -> str:
+    known = _CURL_EXITS.get(code)
+    if known:
+        return known.format(t=max_time)
+    tail = output.strip()[-300:]
+    return f"exit {code}{': ' + tail if tail else ''} (the node needs sh and curl 7.76+)"
 
 
 def _first_line(e: Exception) -> str:

@@ -1,0 +1,121 @@
+"""Check results, reports, the registry and run_checks, without Docker."""
+
+from __future__ import annotations
+
+import pytest
+
+import swarmlab
+from swarmlab.checks import CheckResult, Report, Status, list_checks, run_checks
+from swarmlab.checks.base import REGISTRY, CheckContext, register
+from swarmlab.errors import SpecError
+from tests.fixtures.recorded import fake_lab, snapshot
+
+FAIL = CheckResult("01.promote", Status.FAIL, "You promoted worker1, not worker2.",
+                   "on manager1: `docker node demote worker1`", {"nodes": {"worker1": "m"}},
+                   "Promote worker2 to manager")
+PASS = CheckResult("01.init", Status.PASS, "manager1 is the Leader.")
+SKIP = CheckResult("08.mesh", Status.SKIP, "Skipped: no IPVS.", "sudo modprobe ip_vs")
+
+
+def test_result_prints_status_id_message_and_hint_for_terminals():
+    text = str(FAIL)
+    assert text.startswith("[FAIL] 01.promote: You promoted worker1, not worker2.")
+    assert "Hint: on manager1: `docker node demote worker1`" in text
+    assert str(PASS) == "[PASS] 01.init: manager1 is the Leader."
+
+
+def test_result_renders_a_coloured_badge_hint_and_collapsible_details():
+    page = FAIL._repr_html_()
+    assert "#c62828" in page and ">FAIL<" in page and "Hint: on manager1" in page
+    assert "<details" in page and "worker1" in page
+    assert "#2e7d32" in PASS._repr_html_() and "<details" not in PASS._repr_html_()
+    assert "#757575" in SKIP._repr_html_()
+
+
+def test_html_escapes_what_came_from_the_cluster():
+    evil = CheckResult("x.y", Status.FAIL, "<script>alert(1)</script>", "a & b")
+    page = evil._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page and "a &amp; b" in page
+
+
+def test_report_passes_when_nothing_failed_and_skips_do_not_count_as_failures():
+    assert Report((PASS, SKIP)).passed
+    assert not Report((PASS, FAIL)).passed
+    report = Report((PASS, FAIL, SKIP))
+    assert report.counts() == {"PASS": 1, "FAIL": 1, "SKIP": 1}
+    assert report["01.promote"] is FAIL and report[0] is PASS and len(report) == 3
+    assert str(report).endswith("1/3 passed, 1 failed, 1 skipped")
+    assert report._repr_html_().count("<details") == 1
+
+
+def test_every_exercise_of_labs_00_and_01_is_registered_in_curriculum_order():
+    assert [c.id for c in list_checks("00")] == ["00.hello"]
+    assert [c.id for c in list_checks("01")] == [
+        "01.init", "01.join", "01.leave-rm", "01.promote", "01.demote"]
+    assert all(c.title for c in list_checks())
+
+
+def test_unknown_id_names_the_close_ones():
+    with pytest.raises(SpecError, match="01.init"):
+        run_checks(fake_lab(), ["01.int"], snapshot=snapshot("joined-1m2w"))
+
+
+def test_a_parameter_no_check_takes_is_refused():
+    with pytest.raises(SpecError, match="takes no parameter 'nod'"):
+        run_checks(fake_lab(), ["01.promote"], snapshot=snapshot("joined-1m2w"), nod="x")
+
+
+def test_one_id_gives_a_result_and_a_lab_number_gives_a_report():
+    lab, snap = fake_lab(), snapshot("worker2-promoted")
+    one = run_checks(lab, ["01.promote"], snapshot=snap)
+    assert isinstance(one, CheckResult) and one.passed
+    report = run_checks(lab, ["01"], snapshot=snap)
+    assert isinstance(report, Report) and [r.id for r in report][:2] == ["01.init", "01.join"]
+
+
+def test_params_come_from_the_call_then_the_lab_then_the_defaults():
+    snap = snapshot("worker1-promoted")
+    lab = fake_lab()
+    assert not run_checks(lab, ["01.promote"], snapshot=snap).passed  # default worker2
+    assert run_checks(lab, ["01.promote"], snapshot=snap, node="worker1").passed
+    lab.params = {"node": "worker1", "update_delay": "2s"}  # type: ignore[attr-defined]
+    assert run_checks(lab, ["01.promote"], snapshot=snap).passed
+
+
+def test_the_checks_of_one_run_share_one_snapshot():
+    seen: list[int] = []
+
+    @register("99.probe-a", title="t", lab="99")
+    def probe_a(ctx: CheckContext) -> CheckResult:
+        seen.append(id(ctx.snapshot))
+        return ctx.ok("a")
+
+    @register("99.probe-b", title="t", lab="99")
+    def probe_b(ctx: CheckContext) -> CheckResult:
+        seen.append(id(ctx.snapshot))
+        return ctx.skip("nothing", "none")
+
+    try:
+        report = run_checks(fake_lab(), ["99"], snapshot=snapshot("joined-1m2w"))
+        assert len(set(seen)) == 1
+        assert [r.status for r in report] == [Status.PASS, Status.SKIP]
+        assert report[1].message == "Skipped: nothing."
+    finally:
+        REGISTRY.pop("99.probe-a")
+        REGISTRY.pop("99.probe-b")
+
+
+def test_registering_two_checks_under_one_id_is_a_bug():
+    with pytest.raises(ValueError, match="twice"):
+        register("01.init", title="again", lab="01")(lambda ctx: PASS)
+
+
+def test_check_is_public():
+    assert "check" in swarmlab.__all__ and callable(swarmlab.check)
+
+
+def test_a_stopped_node_probe_is_a_result_not_an_exception():
+    ctx = CheckContext(fake_lab(stopped=("worker1",)))
+    res = ctx.probe("worker1", "true")
+    assert res.exit_code == -1 and "stopped" in res.stderr
+    assert ctx.stopped() == ["worker1"]
