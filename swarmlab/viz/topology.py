@@ -204,7 +204,7 @@ def _ports(s: ServiceInfo) -> str:
 
 
 def _legend(snapshot: Snapshot, fills: dict[str, str], title: str | None) -> str:
-    rows = [f'<tr><td align="left"><b>{escape(title or _title(snapshot))}</b></td></tr>']
+    rows = [f'<tr><td align="left"><b>{escape(title or headline(snapshot))}</b></td></tr>']
     if snapshot.services:
         rows.append(f'<tr><td align="left">{_services_table(snapshot, fills)}</td></tr>')
     overlays = _overlays(snapshot)
@@ -247,15 +247,16 @@ def _overlays(snapshot: Snapshot) -> str:
     )
 
 
-def _title(snapshot: Snapshot) -> str:
-    when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+def headline(snapshot: Snapshot, clock: bool = True) -> str:
+    """One line on the swarm: nodes ready, tasks running, services (and when, if ``clock``)."""
+    at = time.strftime(" at %H:%M:%S", time.localtime(snapshot.taken_at)) if clock else ""
     if not snapshot.swarm_active:
-        return f"no swarm at {when} ({snapshot.source.node}: {snapshot.source.local_state})"
+        return f"no swarm{at} ({snapshot.source.node}: {snapshot.source.local_state})"
     if snapshot.no_leader:
-        return f"swarm at {when}: no leader, so no management (quorum lost?)"
+        return f"swarm{at}: no leader, so no management (quorum lost?)"
     if not snapshot.nodes:
-        return f"swarm at {when}: no manager answered"
+        return f"swarm{at}: no manager answered"
     ready = sum(n.ready for n in snapshot.nodes)
-    running = sum(t.running for t in snapshot.tasks)
-    return (f"swarm at {when}: {ready}/{len(snapshot.nodes)} nodes ready, "
+    running = sum(t.running and t.desired_state == "running" for t in snapshot.tasks)
+    return (f"swarm{at}: {ready}/{len(snapshot.nodes)} nodes ready, "
             f"{running} tasks running, {len(snapshot.services)} services")
