@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
+import os
 import pkgutil
 import re
 from collections.abc import Sequence
@@ -119,9 +121,14 @@ def specs_ids(specs: Sequence[CheckSpec]) -> list[str]:
     return [s.id for s in specs]
 
 
-def check(*ids: str, lab: str | Lab = "default", **params: Any) -> CheckResult | Report:
-    """Check exercises on a lab (by default the lab called "default")."""
+def check(*ids: str, lab: str | Lab | None = None, **params: Any) -> CheckResult | Report:
+    """Check exercises on a lab: by default $SWARMLAB_LAB, else the lab called "default"
+    (with $SWARMLAB_LAB_PARAMS as parameters, like ``start_lab``)."""
     from swarmlab.lab import Lab
 
-    target = lab if isinstance(lab, Lab) else Lab.connect(lab)
+    if isinstance(lab, Lab):
+        return run_checks(lab, ids, **params)
+    target = Lab.connect(lab or os.environ.get("SWARMLAB_LAB") or "default")
+    env = json.loads(os.environ.get("SWARMLAB_LAB_PARAMS") or "{}")
+    target.params = {**env, **target.params}
     return run_checks(target, ids, **params)

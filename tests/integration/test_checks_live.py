@@ -169,3 +169,14 @@ def test_demote_fails_while_a_manager_then_passes(lab01: swarmlab.Lab) -> None:
     assert res.passed, str(res)
     report = lab01.check("01.init", "01.join", "01.demote")
     assert report.passed, str(report)
+
+
+def test_swarmlab_check_finds_the_lab_named_in_the_environment(
+    lab00: swarmlab.Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli_exec(LAB00, "worker1", "ls", "/").returncode == 0
+    monkeypatch.setenv("SWARMLAB_LAB", LAB00)
+    monkeypatch.setenv("SWARMLAB_LAB_PARAMS", '{"word": "ls"}')
+    res = swarmlab.check("00.hello")
+    assert isinstance(res, CheckResult) and res.passed, str(res)
+    assert "`ls /`" in res.message  # the param from the environment chose the command

@@ -78,7 +78,7 @@ def test_params_come_from_the_call_then_the_lab_then_the_defaults():
     lab = fake_lab()
     assert not run_checks(lab, ["01.promote"], snapshot=snap).passed  # default worker2
     assert run_checks(lab, ["01.promote"], snapshot=snap, node="worker1").passed
-    lab.params = {"node": "worker1", "update_delay": "2s"}  # type: ignore[attr-defined]
+    lab.params = {"node": "worker1", "update_delay": "2s"}
     assert run_checks(lab, ["01.promote"], snapshot=snap).passed
 
 
