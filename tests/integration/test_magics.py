@@ -167,3 +167,31 @@ def test_swarmlab_without_a_verb_shows_usage(shell: InteractiveShell) -> None:
     result, _, err = run(shell, "%swarmlab dance")
     assert isinstance(result.error_in_exec, UsageError)
     assert "Usage: %swarmlab" in err
+
+
+def test_swarmlab_check_passes_00_hello_after_a_node_cell(shell: InteractiveShell) -> None:
+    run(shell, "%%node manager1\ndocker version --format '{{.Server.Version}}'")
+    result, _, err = run(shell, "%swarmlab check 00.hello")
+    assert result.success, err
+    assert result.result.id == "00.hello" and result.result.passed, str(result.result)
+
+
+def test_swarmlab_show_and_timeline_return_pictures(
+    lab: swarmlab.Lab, shell: InteractiveShell
+) -> None:
+    lab.node("manager1").run(
+        "docker service create -q --name pic --replicas 2 swarmlab/web:v1", timeout=120
+    ).check()
+    try:
+        result, _, err = run(shell, "%swarmlab show")
+        assert result.success, err
+        source = result.result.source
+        assert all(name in source for name in lab.node_names) and "<b>pic.2</b>" in source
+        result, _, err = run(shell, "%swarmlab timeline pic")
+        assert result.success, err
+        assert result.result.rows == ["pic.1", "pic.2"] and result.result.svg.startswith("<svg")
+        result, _, err = run(shell, "%swarmlab timeline nope")
+        assert isinstance(result.error_in_exec, UsageError)
+        assert "No service 'nope'" in err
+    finally:
+        lab.node("manager1").run("docker service rm pic")
