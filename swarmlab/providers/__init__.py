@@ -6,11 +6,15 @@ __all__ = ["Provider", "get_provider"]
 
 
 def get_provider(name: str, **options: str) -> Provider:
-    """The provider called ``name`` (dind now; ssh, vm, vagrant come with their issues)."""
+    """The provider called ``name``: dind, ssh (``inventory=PATH``); vm and vagrant later."""
     from swarmlab.errors import SpecError
 
     if name == "dind":
         from swarmlab.providers.dind import DindProvider
 
         return DindProvider()
-    raise SpecError(f"Provider {name!r} is not available yet; use --provider dind.")
+    if name == "ssh":
+        from swarmlab.providers.ssh import SshProvider
+
+        return SshProvider(options.get("inventory"))
+    raise SpecError(f"Provider {name!r} is not available yet; use dind or ssh.")
