@@ -180,3 +180,11 @@ def test_swarmlab_check_finds_the_lab_named_in_the_environment(
     res = swarmlab.check("00.hello")
     assert isinstance(res, CheckResult) and res.passed, str(res)
     assert "`ls /`" in res.message  # the param from the environment chose the command
+
+
+def test_ipvs_probe_agrees_with_the_host_kernel(lab00: swarmlab.Lab) -> None:
+    from swarmlab.capabilities import ipvs_available
+
+    ok, why = ipvs_available(lab00.node("worker1"))
+    # dind nodes share the host's kernel: the node sees IPVS exactly when the host has it.
+    assert ok == Path("/proc/net/ip_vs").exists(), why
