@@ -202,6 +202,12 @@ def demote(ctx: CheckContext) -> CheckResult:
     if not n.ready:
         return ctx.fail(f"{node} is a worker but {n.state.capitalize()}.",
                         f"start it ({start_hint([node])}) or join it again", nodes=nodes)
+    extra = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
+    if extra:
+        return ctx.fail(
+            f"{node} is a worker again, but {_names(extra)} {_be(extra)} still a manager.",
+            f"on {manager}: `docker node demote {' '.join(extra)}`", nodes=nodes,
+        )
     return ctx.ok(f"{node} is a worker again; managers: "
                   f"{', '.join(m.hostname for m in snap.managers)}.", nodes=nodes)
 

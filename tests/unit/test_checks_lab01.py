@@ -137,3 +137,9 @@ def test_demoting_manager1_instead_is_named_and_the_fix_runs_on_worker2():
     res = check("01.demote", "manager1-demoted-instead")
     assert res.status is Status.FAIL and "You demoted manager1, not worker2" in res.message
     assert res.hint.startswith("on worker2: `docker node promote manager1`")
+
+
+def test_demote_fails_while_another_worker_is_still_a_manager():
+    res = check("01.demote", "worker1-promoted")
+    assert res.status is Status.FAIL and "worker1 is still a manager" in res.message
+    assert "docker node demote worker1" in res.hint
