@@ -92,8 +92,10 @@ class LivePanel(widgets.VBox):
     # ----- polling ----------------------------------------------------------------------
     def _poll(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             self.refresh()
-            self._wake.wait(self.interval)
+            # A steady beat: the refresh's own time counts toward the interval.
+            self._wake.wait(max(0.05, self.interval - (time.monotonic() - started)))
             self._wake.clear()
 
     def refresh(self) -> None:
