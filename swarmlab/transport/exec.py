@@ -62,6 +62,13 @@ class ExecTransport:
             raise TransportError(f"Cannot run a command on {self.node}: {e.explanation}") from e
         except docker.errors.DockerException as e:
             raise ConnectError(f"Lost the Docker engine while talking to {self.node}: {e}") from e
+        except ValueError as e:
+            # docker-py can misread the multiplexed stream under heavy load (its issue #3160):
+            # the command ran, but its output is lost. Say so; never guess at a result.
+            raise TransportError(
+                f"The output of `{cmd[:80]}` on {self.node} was garbled in transit ({e}). "
+                "The machine is probably overloaded: try again."
+            ) from e
         return CommandResult(cmd, code, out, err, node=self.node)
 
     def _exit_code(self, exec_id: str) -> int:
