@@ -220,3 +220,12 @@ def test_in_a_real_kernel_the_panel_updates_while_a_cell_runs(
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_clearing_the_last_view_stops_polling(lab: swarmlab.Lab) -> None:
+    p = watch(lab, interval=0.2)
+    p._view_count = 1  # what the front end reports when the panel is shown ...
+    until("a refresh", lambda: p.refreshes >= 1, 20)
+    assert p.polling
+    p._view_count = 0  # ... and when its output is cleared or the cell is run again
+    until("the thread to end", lambda: not p.polling, 5)
