@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -61,10 +62,8 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     from swarmlab.errors import ClusterNotFound
     from swarmlab.lab import Lab
 
-    try:
+    with contextlib.suppress(ClusterNotFound):
         Lab.connect(LAB_NAME).down(quiet=True)
-    except ClusterNotFound:
-        pass
 
 
 @pytest.fixture(scope="session")
