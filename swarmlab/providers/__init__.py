@@ -6,7 +6,7 @@ __all__ = ["Provider", "get_provider"]
 
 
 def get_provider(name: str, **options: str) -> Provider:
-    """The provider called ``name``: dind, ssh (``inventory=PATH``); vm and vagrant later."""
+    """The provider called ``name``: dind, ssh (``inventory=PATH``), vm; vagrant later."""
     from swarmlab.errors import SpecError
 
     if name == "dind":
@@ -17,4 +17,8 @@ def get_provider(name: str, **options: str) -> Provider:
         from swarmlab.providers.ssh import SshProvider
 
         return SshProvider(options.get("inventory"))
-    raise SpecError(f"Provider {name!r} is not available yet; use dind or ssh.")
+    if name == "vm":
+        from swarmlab.providers.vm import VmProvider
+
+        return VmProvider()
+    raise SpecError(f"Provider {name!r} is not available yet; use dind, ssh or vm.")

@@ -9,6 +9,7 @@ time the lab reaches it and must match every time after: a changed key is a
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import select
 import shlex
@@ -27,6 +28,9 @@ from swarmlab.transport.base import CommandResult, OutputSink
 
 KEY_NAME = "id_ed25519"
 _FILE_LOCK = threading.Lock()  # known_hosts files are shared by every node of a lab
+# paramiko prints a traceback for every refused banner while a machine boots; the kit
+# turns those failures into ConnectErrors itself. A configured root logger still sees them.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 # ----- the lab's key folder ----------------------------------------------------------
