@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 import yaml
@@ -82,6 +83,23 @@ def test_snapshot_and_checks_work_unchanged(sshlab):
     assert result.status.name == "PASS", result
 
 
+def test_magics_run_cells_on_ssh_nodes_unchanged(sshlab):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    sh = InteractiveShell.instance()
+    sh.run_cell("%reload_ext swarmlab")
+    sh.user_ns["sshlab"] = sshlab
+    try:
+        with capture_output() as cap:
+            sh.run_cell("%%node worker1\nhostname\ndocker info -f '{{.Swarm.LocalNodeState}}'")
+            sh.run_cell("%swarmlab status")
+        assert cap.stdout.split()[:2] == ["worker1", "active"], cap.stdout
+        assert "Leader" in cap.stdout
+    finally:
+        sh.user_ns.pop("sshlab", None)
+
+
 def test_connect_finds_the_ssh_lab_from_its_record(sshlab):
     again = swarmlab.Lab.connect(LAB, provider="ssh")
     assert again.node_names == sshlab.node_names
@@ -106,7 +124,11 @@ def test_down_leaves_the_swarm_and_removes_lab_images_on_every_host(inventory, m
     lab = swarmlab.Lab.connect(LAB, provider="ssh")
     lab.down(quiet=True)
     for node in dind.nodes:
-        state = node.run("docker info -f '{{.Swarm.LocalNodeState}}'").stdout.strip()
-        assert state == "inactive"
+        for _ in range(20):  # a busy engine may take a moment to answer after leaving
+            res = node.run("docker info -f '{{.Swarm.LocalNodeState}}'")
+            if res.ok:
+                break
+            time.sleep(0.5)
+        assert res.stdout.strip() == "inactive", res
         assert "swarmlab/" not in node.run("docker images --format '{{.Repository}}'").stdout
     assert LAB not in SshProvider().labs()
