@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from swarmlab.errors import SwarmLabError
+from swarmlab.magics import format_table as table
 
 NAME = click.option("--name", "-n", default="default", show_default=True, help="Lab name.")
 
@@ -29,16 +30,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
 
     return wrapper
-
-
-def table(rows: list[dict[str, str]]) -> str:
-    if not rows:
-        return "(nothing)"
-    cols = list(rows[0])
-    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
-    lines = ["  ".join(c.upper().ljust(width[c]) for c in cols)]
-    lines += ["  ".join(str(r[c]).ljust(width[c]) for c in cols) for r in rows]
-    return "\n".join(lines)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

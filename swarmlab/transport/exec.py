@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import tarfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import docker.errors
@@ -42,11 +44,10 @@ class ExecTransport:
             ex = api.exec_create(self.container_name, argv, stdin=stdin is not None)
             if stdin is not None:
                 out, err = self._feed(ex["Id"], stdin)
-            elif on_output is None:
-                out_b, err_b = api.exec_start(ex["Id"], demux=True)
-                out, err = _text(out_b), _text(err_b)
             else:
-                out, err = self._stream(ex["Id"], on_output)
+                # Always read as a stream: the one-shot read sometimes returns no output for
+                # commands that finish at once (seen ~1 in 150 here; 0 in 500 streamed).
+                out, err = self._stream(ex["Id"], on_output or _discard)
             code = self._exit_code(ex["Id"])
         except docker.errors.NotFound as e:
             raise ConnectError(
@@ -83,14 +84,37 @@ class ExecTransport:
     def _stream(self, exec_id: str, sink: OutputSink) -> tuple[str, str]:
         outs: list[str] = []
         errs: list[str] = []
-        for out_b, err_b in self.client.api.exec_start(exec_id, stream=True, demux=True):
-            if out_b:
-                outs.append(_text(out_b))
-                sink("stdout", outs[-1])
-            if err_b:
-                errs.append(_text(err_b))
-                sink("stderr", errs[-1])
+        for kind, data in self._frames(exec_id):
+            text = _text(data)
+            (errs if kind == 2 else outs).append(text)
+            sink("stderr" if kind == 2 else "stdout", text)
         return "".join(outs), "".join(errs)
+
+    def _frames(self, exec_id: str) -> Iterator[tuple[int, bytes]]:
+        """Start the exec and yield (stream, bytes) frames as they arrive.
+
+        docker-py's own exec reader takes the raw socket under the HTTP response and so
+        misses bytes the response had already buffered: a fast command's whole output, or
+        half a frame header ("116 is not a valid stream"). Reading the response itself
+        keeps them (the same way docker-py reads attach streams).
+        """
+        api = self.client.api
+        res = api._post_json(
+            api._url("/exec/{0}/start", exec_id),
+            data={"Tty": False, "Detach": False},
+            stream=True,
+        )
+        api._raise_for_status(res)
+        api._disable_socket_timeout(api._get_raw_response_socket(res))
+        try:
+            while True:
+                header = res.raw.read(8)
+                if len(header) < 8:
+                    return
+                kind, length = struct.unpack(">BxxxL", header)
+                yield kind, res.raw.read(length) if length else b""
+        finally:
+            res.close()
 
     def _feed(self, exec_id: str, data: bytes) -> tuple[str, str]:
         sock = self.client.api.exec_start(exec_id, socket=True)
@@ -124,6 +148,10 @@ class ExecTransport:
 
     def close(self) -> None:
         """Nothing to close: the engine connection belongs to the provider."""
+
+
+def _discard(stream: str, text: str) -> None:
+    """An output sink that keeps nothing (the caller reads the result instead)."""
 
 
 def _text(b: bytes | None) -> str:
