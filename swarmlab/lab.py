@@ -224,6 +224,15 @@ class Lab:
         if wait and swarm.swarm_state(n) == "active":
             self.wait_ready([n], timeout=timeout)
 
+    def set_availability(self, node: str, availability: str) -> None:
+        """``docker node update --availability active|pause|drain NODE`` on a manager."""
+        if availability not in ("active", "pause", "drain"):
+            raise SpecError(f"Availability is active, pause or drain, not {availability!r}.")
+        self.node(node)
+        self.manager().docker(f"node update --availability {availability} {node}").check(
+            hint="Availability is changed on a manager; the swarm needs a leader for it."
+        )
+
     def wait_ready(self, nodes: Sequence[Node] | None = None, timeout: float = 90) -> None:
         """Until the given nodes (default: all) are Ready and a leader is known."""
         want = {n.name for n in (nodes or self._nodes)}

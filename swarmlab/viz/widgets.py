@@ -178,9 +178,9 @@ def _availability(value: str) -> Callable[[Lab, str], None]:
 _ACTION_CALLS: dict[str, Callable[[Lab, str], None]] = {
     "stop": lambda lab, node: lab.stop(node),
     "start": lambda lab, node: lab.start(node, wait=False),
-    "drain": _availability("drain"),
-    "pause": _availability("pause"),
-    "activate": _availability("active"),
+    "drain": lambda lab, node: lab.set_availability(node, "drain"),
+    "pause": lambda lab, node: lab.set_availability(node, "pause"),
+    "activate": lambda lab, node: lab.set_availability(node, "active"),
 }
 
 
