@@ -1,0 +1,27 @@
+"""Notebook tests: each lab runs on its own ``nbNN`` cluster, deleted at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import NOTHING, leftovers
+
+
+def delete_lab(name: str) -> None:
+    """Remove every container, network and volume of test lab ``name`` (never another)."""
+    from swarmlab.providers import get_provider
+
+    assert name.startswith("nb"), name
+    get_provider("dind").delete(name)
+
+
+@pytest.fixture
+def nb_lab(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A test lab name ``nbNN`` (NN from the test's parameter), fresh before and gone after."""
+    name = "nb" + str(request.node.callspec.params["notebook"])[:2]
+    delete_lab(name)  # a crashed earlier run must not leave state (lab 00 reads history)
+    yield name
+    delete_lab(name)
+    assert leftovers(name) == NOTHING

@@ -1,0 +1,280 @@
+"""Execute a lab notebook on a real cluster and read what its checks said.
+
+Every lab's notebook test uses this module::
+
+    run = execute_notebook(LABS / "02-raft.ipynb", lab="nb02", mode="solutions")
+    assert run.check_outcomes ...
+
+A notebook runs in the venv's ``python3`` kernel with ``labs/`` as its working directory
+and ``SWARMLAB_LAB`` naming the test's cluster, so ``start_lab("NN")`` in its first cell
+builds or reshapes that cluster. ``mode="solutions"`` replaces every exercise cell (tagged
+``exercise`` and ``id:NN.slug``) by its reference solution from
+``labs/solutions/NN-slug.yml``; ``mode="shipped"`` runs the notebook as a learner gets it.
+
+A check cell is a code cell tagged ``check``; what it displayed (a ``CheckResult`` or a
+``Report``) is read back from the cell's outputs into ``CheckOutcome``s.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[2]
+LABS = ROOT / "labs"
+SOLUTIONS = LABS / "solutions"
+MODES = ("shipped", "solutions")
+_ID_TAG = re.compile(r"^id:(\d\d\.[a-z0-9-]+)$")
+# A CheckResult shows as text/plain (its dataclass repr) and text/html (a badge).
+_PLAIN = re.compile(
+    r"CheckResult\(id='(?P<id>[^']+)', status=<Status\.(?P<status>PASS|FAIL|SKIP): "
+    r"'(?:PASS|FAIL|SKIP)'>, message=(?P<message>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"), "
+    r"hint=(?P<hint>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
+)
+_STR = re.compile(r"^\[(?P<status>PASS|FAIL|SKIP)\] (?P<id>\d\d\.[\w-]+): (?P<message>.*)$")
+_HTML = re.compile(
+    r">(?P<status>PASS|FAIL|SKIP)</span> <code>(?P<id>[^<]+)</code>(?:\s*<span[^>]*>[^<]*</span>)?"
+    r" (?P<message>[^<]*)(?:<div[^>]*>Hint: (?P<hint>[^<]*)</div>)?"
+)
+
+
+class NotebookFailed(AssertionError):
+    """A cell raised, or the notebook could not be run at all."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict as a check cell displayed it."""
+
+    id: str
+    status: str  # PASS / FAIL / SKIP
+    message: str
+    hint: str
+    cell: int  # index of the check cell in the notebook
+
+    def __str__(self) -> str:
+        return f"[{self.status}] {self.id}: {self.message}" + (
+            f" (Hint: {self.hint})" if self.hint else "")
+
+
+@dataclass
+class NotebookRun:
+    """What one execution of a notebook produced."""
+
+    path: Path
+    mode: str
+    lab: str
+    seconds: float
+    notebook: Any  # the executed nbformat.NotebookNode, outputs included
+    checks: list[CheckOutcome] = field(default_factory=list)
+    check_cells: dict[int, list[str]] = field(default_factory=dict)  # cell -> ids it checks
+
+    def outcome(self, check_id: str) -> CheckOutcome:
+        found = [c for c in self.checks if c.id == check_id]
+        if not found:
+            raise KeyError(f"{self.path.name} ({self.mode}) showed no result for {check_id}")
+        return found[-1]
+
+    def cell_text(self, index: int) -> str:
+        return outputs_text(self.notebook.cells[index])
+
+    def describe(self) -> str:
+        return f"{self.path.name} [{self.mode}] on {self.lab}: {self.seconds:.0f}s"
+
+    def cell_seconds(self) -> list[tuple[float, int, str]]:
+        """(seconds, index, first line) per executed code cell, slowest first."""
+        out = []
+        for i, c in enumerate(self.notebook.cells):
+            ex = c.get("metadata", {}).get("execution", {})
+            start, end = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+            if c.cell_type == "code" and start and end:
+                secs = (_when(end) - _when(start)).total_seconds()
+                out.append((secs, i, c.source.splitlines()[0] if c.source else ""))
+        return sorted(out, reverse=True)
+
+
+def _when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+# ----- notebooks and solutions ------------------------------------------------------------
+def solutions_path(notebook: Path) -> Path:
+    return SOLUTIONS / f"{notebook.stem}.yml"
+
+
+def load_solutions(notebook: Path) -> dict[str, str]:
+    """``labs/solutions/NN-slug.yml``: exercise id -> the exercise cell's full source."""
+    data = yaml.safe_load(solutions_path(notebook).read_text()) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise NotebookFailed(f"{solutions_path(notebook)} must map exercise ids to cell sources")
+    return {str(k): v for k, v in data.items()}
+
+
+def cell_ids(cell: Any) -> list[str]:
+    """The ``id:NN.slug`` tags of a cell."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return [m.group(1) for t in tags if (m := _ID_TAG.match(t))]
+
+
+def tagged(nb: Any, tag: str) -> dict[int, Any]:
+    return {i: c for i, c in enumerate(nb.cells)
+            if tag in c.get("metadata", {}).get("tags", [])}
+
+
+def exercise_cells(nb: Any) -> dict[str, int]:
+    """Exercise id -> index of its exercise cell."""
+    out: dict[str, int] = {}
+    for i, c in tagged(nb, "exercise").items():
+        ids = cell_ids(c)
+        if len(ids) != 1:
+            raise NotebookFailed(f"exercise cell {i} needs exactly one id:NN.slug tag, has {ids}")
+        if ids[0] in out:
+            raise NotebookFailed(f"two exercise cells for {ids[0]} (cells {out[ids[0]]}, {i})")
+        out[ids[0]] = i
+    return out
+
+
+def with_solutions(nb: Any, solutions: Mapping[str, str]) -> Any:
+    """A copy of ``nb`` whose exercise cells hold the reference solutions."""
+    filled = copy.deepcopy(nb)
+    cells = exercise_cells(filled)
+    if set(cells) != set(solutions):
+        raise NotebookFailed(
+            f"exercise cells {sorted(cells)} and solutions {sorted(solutions)} do not match")
+    for ex_id, i in cells.items():
+        filled.cells[i].source = solutions[ex_id].rstrip("\n")
+    return filled
+
+
+# ----- running ----------------------------------------------------------------------------
+def kernel_env(lab: str, params: Mapping[str, Any] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SWARMLAB_LAB"] = lab
+    env["SWARMLAB_LAB_PARAMS"] = json.dumps(dict(params or {}))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def execute_notebook(
+    path: Path,
+    *,
+    lab: str,
+    mode: str,
+    params: Mapping[str, Any] | None = None,
+    cell_timeout: float = 300,
+) -> NotebookRun:
+    """Run the notebook top to bottom; ``NotebookFailed`` if a cell raises."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if not lab.startswith("nb"):
+        raise ValueError("notebook test labs are named nb...: they must not touch other labs")
+    nb = nbformat.read(str(path), as_version=4)
+    if mode == "solutions":
+        nb = with_solutions(nb, load_solutions(path))
+    client = NotebookClient(
+        nb, kernel_name="python3", timeout=int(cell_timeout), allow_errors=False,
+        resources={"metadata": {"path": str(LABS)}},
+    )
+    t0 = time.monotonic()
+    try:
+        client.execute(env=kernel_env(lab, params), cwd=str(LABS))
+    except CellExecutionError as e:
+        raise NotebookFailed(f"{path.name} [{mode}]: a cell raised:\n{e}") from None
+    run = NotebookRun(path, mode, lab, time.monotonic() - t0, nb)
+    for i, cell in tagged(nb, "check").items():
+        run.check_cells[i] = cell_ids(cell)
+        run.checks += read_outcomes(cell, i)
+    return run
+
+
+# ----- reading outputs --------------------------------------------------------------------
+def outputs_text(cell: Any) -> str:
+    """Everything a code cell showed, as text (streams, results, errors)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            data = out.get("data", {})
+            parts.append(str(data.get("text/plain", "")))
+        elif out.get("output_type") == "error":
+            parts.append("\n".join(out.get("traceback", [])))
+    return "".join(parts)
+
+
+def _unquote(literal: str) -> str:
+    import ast
+
+    try:
+        return str(ast.literal_eval(literal))
+    except (ValueError, SyntaxError):
+        return literal.strip("'\"")
+
+
+def read_outcomes(cell: Any, index: int) -> list[CheckOutcome]:
+    """The check verdicts a cell displayed: from ``text/plain`` (the dataclass repr), or
+    from the ``__str__`` form, or from the HTML badges (a Report shows only HTML rows)."""
+    found: list[CheckOutcome] = []
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        plain = str(data.get("text/plain", "")) if data else ""
+        for m in _PLAIN.finditer(plain):
+            found.append(CheckOutcome(m["id"], m["status"], _unquote(m["message"]),
+                                      _unquote(m["hint"]), index))
+        if found:
+            continue
+        html_text = str(data.get("text/html", "")) if data else ""
+        for m in _HTML.finditer(html_text):
+            import html as _html
+
+            found.append(CheckOutcome(m["id"], m["status"], _html.unescape(m["message"].strip()),
+                                      _html.unescape(m["hint"] or ""), index))
+        if found:
+            continue
+        text = plain or (out.get("text", "") if out.get("output_type") == "stream" else "")
+        lines = text.splitlines()
+        for j, line in enumerate(lines):
+            if m := _STR.match(line.strip()):
+                hint = lines[j + 1].strip() if j + 1 < len(lines) else ""
+                found.append(CheckOutcome(m["id"], m["status"], m["message"],
+                                          hint[6:] if hint.startswith("Hint: ") else "", index))
+    return found
+
+
+# ----- verdicts ---------------------------------------------------------------------------
+def problems(run: NotebookRun, expected_ids: Iterable[str]) -> list[str]:
+    """What is wrong with a run: a check cell that showed no verdict, an exercise whose
+    check never ran, a PASS as shipped, a FAIL (or a SKIP without a reason) with solutions."""
+    out = []
+    for i, ids in run.check_cells.items():
+        shown = {c.id for c in run.checks if c.cell == i}
+        missing = [x for x in ids if x not in shown]
+        if missing or not shown:
+            out.append(f"check cell {i} ({ids}) showed no verdict: {run.cell_text(i)[:300]!r}")
+    seen = {c.id for c in run.checks}
+    out += [f"{x}: its check never ran" for x in expected_ids if x not in seen]
+    for c in run.checks:
+        if run.mode == "shipped" and c.status != "FAIL":
+            out.append(f"as shipped, {c.id} should FAIL: {c}")
+        if run.mode == "shipped" and c.status == "FAIL" and not c.hint:
+            out.append(f"as shipped, {c.id} FAILs without a hint: {c}")
+        if run.mode == "solutions" and c.status == "FAIL":
+            out.append(f"with solutions, {c.id} should PASS: {c}")
+        if run.mode == "solutions" and c.status == "SKIP" and not c.message.strip():
+            out.append(f"with solutions, {c.id} SKIPs without a reason: {c}")
+    return out
