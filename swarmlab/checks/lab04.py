@@ -1,0 +1,86 @@
+"""Lab 04, replicated and global services: one task of ``agent`` on every node."""
+
+from __future__ import annotations
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.service_state import (
+    created,
+    failing_reason,
+    in_motion,
+    live_tasks,
+    missing_service,
+    per_node,
+    settled,
+    spread,
+)
+from swarmlab.state import Snapshot
+
+_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('04')` again"
+
+
+def create_command(name: str) -> str:
+    """The command exercise 04.global asks for."""
+    return f"docker service create --mode global --name {name} swarmlab/tools"
+
+
+def _eligible(snap: Snapshot) -> list[str]:
+    """Nodes a global service must run on: Ready and Active."""
+    return [n.hostname for n in snap.nodes if n.ready and n.availability == "active"]
+
+
+def _global_moving(snap: Snapshot, name: str) -> bool:
+    counts = per_node(live_tasks(snap, name))
+    return in_motion(snap, name) or any(counts.get(n, 0) != 1 for n in _eligible(snap))
+
+
+@register("04.global", title="A global service: one task per node", lab="04",
+          params={"service": "agent", "wait_s": 20})
+def global_service(ctx: CheckContext) -> CheckResult:
+    name = str(ctx.params["service"])
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    how = f"`{create_command(name)}`"
+    snap = ctx.snapshot
+    svc = snap.service(name)
+    if svc is None:
+        other = next((s.name for s in snap.services if s.mode == "global"), None)
+        if other:
+            return ctx.fail(f"Your global service is called {other}, not {name}.",
+                            f"`docker service rm {other}`, then {how}",
+                            services=[s.name for s in snap.services])
+        return missing_service(ctx, snap, name, how)
+    if svc.mode != "global":
+        return ctx.fail(
+            f"{name} is {svc.mode} with {svc.replicas} replica(s), not global: a node that "
+            "joins later gets no task of it.",
+            f"a service's mode cannot be changed: `docker service rm {name}`, then {how} "
+            "(no --replicas: a global service has no replica count)",
+            mode=svc.mode, replicas=svc.replicas,
+        )
+    snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _global_moving(s, name))
+    counts = per_node(live_tasks(snap, name))
+    eligible = _eligible(snap)
+    missing = [n for n in eligible if counts.get(n, 0) == 0]
+    doubled = [n for n in eligible if counts.get(n, 0) > 1]
+    details = {"tasks_per_node": counts, "ready_nodes": eligible}
+    if missing:
+        why = failing_reason(snap, name)
+        return ctx.fail(
+            f"{', '.join(missing)} {'runs' if len(missing) == 1 else 'run'} no task of {name}"
+            f" (tasks run on {spread(counts)}).",
+            f"its tasks fail: {why}" if why else
+            "a node that just joined needs a few seconds: check again; "
+            f"`docker service ps {name}` shows what each task is doing", **details,
+        )
+    if doubled:
+        return ctx.fail(f"{', '.join(doubled)} runs more than one task of {name}.",
+                        "a task is still stopping: check again in a few seconds", **details)
+    since = created(svc) + 2
+    late = [n for n in eligible
+            if any(created(t) > since for t in live_tasks(snap, name) if t.node == n)]
+    note = (f" {', '.join(late)} got {'its' if len(late) == 1 else 'their'} task on "
+            "joining." if late and len(late) < len(eligible) else "")
+    return ctx.ok(f"{name} runs exactly one task on each of the {len(eligible)} Ready nodes "
+                  f"({', '.join(eligible)}).{note}", **details)

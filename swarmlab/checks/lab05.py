@@ -1,0 +1,194 @@
+"""Lab 05, recovery: a stopped worker's tasks move; they do not come back; rebalance.
+
+Whether the node really went away and came back is read from its engine's start time
+(after the service was created) and from the task history (slots rescheduled to other
+nodes with an unchanged task spec), never from what the notebook did.
+"""
+
+from __future__ import annotations
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import start_hint, swarm_problem
+from swarmlab.checks.service_state import (
+    created,
+    engine_started,
+    in_motion,
+    live_tasks,
+    missing_service,
+    moved_away,
+    per_node,
+    settled,
+    spread,
+)
+from swarmlab.state import ServiceInfo, Snapshot
+
+_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('05')` again"
+_PARAMS = {"service": "app", "node": "worker1", "wait_s": 45}
+
+
+def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
+    """The lab's service, or the FAIL saying why there is none."""
+    name = str(ctx.params["service"])
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    svc = ctx.snapshot.service(name)
+    if svc is None:
+        how = (f"run the notebook's cell that creates it: `docker service create --name {name}"
+               " --replicas 6 swarmlab/tools`")
+        return missing_service(ctx, ctx.snapshot, name, how)
+    return svc
+
+
+def _wrong_node_stopped(ctx: CheckContext, node: str) -> CheckResult | None:
+    others = [n for n in ctx.stopped() if n != node]
+    if not others:
+        return None
+    return ctx.fail(
+        f"You stopped {', '.join(others)}, not {node}.",
+        f"start {'it' if len(others) == 1 else 'them'} again ({start_hint(others)}), "
+        f"then stop {node}: lab.stop({node!r})",
+        stopped=ctx.stopped(),
+    )
+
+
+def _restarted(ctx: CheckContext, node: str, svc: ServiceInfo) -> bool | None:
+    """``node``'s engine started after ``svc`` was created (None: cannot tell)."""
+    started = engine_started(ctx, node)
+    return None if started is None else started > created(svc)
+
+
+def _replaced(snap: Snapshot, name: str, node: str) -> bool:
+    """Every wanted task runs on a node other than ``node``."""
+    svc = snap.service(name)
+    live = [t for t in live_tasks(snap, name) if t.node != node]
+    return svc is not None and len(live) >= (svc.replicas or 0)
+
+
+@register("05.rescheduled", title="A stopped worker's tasks run elsewhere", lab="05",
+          params=_PARAMS)
+def rescheduled(ctx: CheckContext) -> CheckResult:
+    name, node = str(ctx.params["service"]), str(ctx.params["node"])
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    wrong = _wrong_node_stopped(ctx, node)
+    if wrong is not None:
+        return wrong
+    stopped = node in ctx.stopped()
+    snap = ctx.snapshot
+    if stopped:
+        snap = settled(ctx, float(ctx.params["wait_s"]),
+                       lambda s: not _replaced(s, name, node) or in_motion(s, name))
+    moved = moved_away(snap, name, node)
+    counts = per_node(live_tasks(snap, name))
+    me = snap.node(node)
+    state = me.state if me is not None else "missing"
+    details = {"tasks_per_node": counts, node: state, "slots_moved": moved}
+    if not stopped and not moved:
+        return ctx.fail(
+            f"{node} is still running ({counts.get(node, 0)} of {name}'s tasks on it).",
+            f"stop it with lab.stop({node!r}); after ~15 s the swarm sees it Down and "
+            "starts its tasks elsewhere", **details,
+        )
+    if not _replaced(snap, name, node):
+        live = sum(c for n, c in counts.items() if n != node)
+        if stopped and state != "down":
+            msg = f"{node} is powered off, but the managers still see it {state.capitalize()}"
+        else:
+            msg = f"{node} is Down, but only {live} of {svc.replicas} tasks run elsewhere"
+        return ctx.fail(msg + ".", "the managers need ~15 s to notice and a few more to start "
+                        "replacements: watch `docker service ps " + name + "` and check again",
+                        **details)
+    back = "" if stopped else f" ({node} is back now, and still runs none of them)" \
+        if counts.get(node, 0) == 0 else f" ({node} is back now)"
+    return ctx.ok(
+        f"{name} still runs {svc.replicas} tasks, on {spread(counts)}: slot(s) "
+        f"{', '.join(map(str, moved)) or '?'} moved off {node} when it went Down{back}.",
+        **details,
+    )
+
+
+def _ready(snap: Snapshot, node: str) -> bool:
+    me = snap.node(node)
+    return me is not None and me.ready
+
+
+def _came_back(ctx: CheckContext, name: str, node: str,
+               svc: ServiceInfo) -> Snapshot | CheckResult:
+    """The node is up and Ready again after an outage; else the FAIL saying why not."""
+    if node in ctx.stopped():
+        return ctx.fail(f"{node} is still powered off.",
+                              f"start it again: {start_hint([node])}", stopped=ctx.stopped())
+    snap = settled(ctx, float(ctx.params["wait_s"]),
+                   lambda s: not _ready(s, node) or in_motion(s, name))
+    me = snap.node(node)
+    if me is None or not me.ready:
+        return ctx.fail(
+            f"{node} is running but not Ready in the swarm yet "
+            f"({me.state.capitalize() if me else 'not listed'}).",
+            "a node that just started needs a few seconds: check again")
+    if _restarted(ctx, node, svc) is False and not moved_away(snap, name, node):
+        return ctx.fail(
+            f"{node} has not been stopped since {name} was created.",
+            f"do exercise 05.rescheduled first: lab.stop({node!r}), wait until `docker "
+            f"service ps {name}` shows its tasks on other nodes, then lab.start({node!r})",
+            tasks_per_node=per_node(live_tasks(snap, name)))
+    return snap
+
+
+@register("05.no-rebalance", title="The returned worker gets no tasks back", lab="05",
+          params=_PARAMS)
+def no_rebalance(ctx: CheckContext) -> CheckResult:
+    name, node = str(ctx.params["service"]), str(ctx.params["node"])
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    snap = _came_back(ctx, name, node, svc)
+    if isinstance(snap, CheckResult):
+        return snap
+    counts = per_node(live_tasks(snap, name))
+    moved = moved_away(snap, name, node)
+    details = {"tasks_per_node": counts, "slots_moved": moved}
+    if counts.get(node, 0):
+        if not moved:
+            return ctx.fail(
+                f"{node} came back before the swarm gave up on it, so its tasks restarted "
+                "in place: nothing was rescheduled.",
+                f"stop it again (lab.stop({node!r})) and wait ~20 s, until `docker service ps "
+                f"{name}` shows its tasks on other nodes; then lab.start({node!r})", **details)
+        return ctx.fail(
+            f"{node} runs {counts[node]} of {name}'s tasks again: they were moved back "
+            "(a rebalance, exercise 05.rebalanced).",
+            f"to see it once more: lab.stop({node!r}), wait ~20 s, lab.start({node!r}), "
+            "and check before rebalancing", **details)
+    return ctx.ok(
+        f"{node} is back and Ready, but runs none of {name}'s {svc.replicas} tasks (they "
+        f"stay on {spread(counts)}): the swarm does not move tasks back by itself.", **details)
+
+
+@register("05.rebalanced", title="Tasks spread again after a rebalance", lab="05",
+          params=_PARAMS)
+def rebalanced(ctx: CheckContext) -> CheckResult:
+    name, node = str(ctx.params["service"]), str(ctx.params["node"])
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    snap = _came_back(ctx, name, node, svc)
+    if isinstance(snap, CheckResult):
+        return snap
+    live = live_tasks(snap, name)
+    counts = per_node(live)
+    nodes = [n.hostname for n in snap.nodes if n.ready and n.availability == "active"]
+    full = {n: counts.get(n, 0) for n in nodes}
+    details = {"tasks_per_node": full}
+    how = f"`docker service update --force {name}` (or scale it down and up again)"
+    if len(live) < (svc.replicas or 0):
+        return ctx.fail(f"Only {len(live)} of {svc.replicas} tasks of {name} run.",
+                        "wait for the update or scale to finish, then check again", **details)
+    if not full.get(node):
+        return ctx.fail(f"{node} still runs none of {name}'s tasks ({spread(counts)}).",
+                        how, **details)
+    if max(full.values()) - min(full.values()) > 1:
+        return ctx.fail(f"{name}'s tasks are still uneven: {spread(full)}.", how, **details)
+    return ctx.ok(f"{name}'s {svc.replicas} tasks are spread again: {spread(full)}.", **details)

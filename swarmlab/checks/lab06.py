@@ -1,0 +1,253 @@
+"""Lab 06, rolling updates and rollback: the update policy, batches and delays in the
+task history, a failed update that pauses, and ``docker service rollback``.
+
+``update_delay`` is the delay the notebook asks for (the article's ``10s``; the notebook
+tests pass a shorter one through ``SWARMLAB_LAB_PARAMS``).
+"""
+
+from __future__ import annotations
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.service_state import (
+    created,
+    duration,
+    failing_reason,
+    first_wave,
+    in_motion,
+    live_tasks,
+    missing_service,
+    most_at_once,
+    previous_spec,
+    running_since,
+    seconds_text,
+    settled,
+    wait_before,
+)
+from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
+from swarmlab.viz.palette import tag
+
+_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('06')` again"
+_PARAMS = {
+    "service": "web", "replicas": 4, "parallelism": 2, "update_delay": "10s",
+    "image": "swarmlab/web:v1", "new_image": "swarmlab/web:v2",
+    "broken_image": "swarmlab/web:broken", "wait_s": 60,
+}
+_SLACK_S = 0.5  # clocks and polling: a batch may start this much before the delay is up
+_SETTLED = ("paused", "rollback_paused", "completed", "rollback_completed")
+
+
+def create_command(p: dict[str, object]) -> str:
+    """The command exercise 06.configured asks for."""
+    return (f"docker service create --replicas {p['replicas']} --name {p['service']} "
+            f"--update-delay {p['update_delay']} --update-parallelism {p['parallelism']} "
+            f"{p['image']}")
+
+
+def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
+    name = str(ctx.params["service"])
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _moving(s, name))
+    svc = snap.service(name)
+    if svc is None:
+        return missing_service(ctx, snap, name, f"`{create_command(ctx.params)}` "
+                               "(exercise 06.configured)")
+    return svc
+
+
+def _moving(snap: Snapshot, name: str) -> bool:
+    svc = snap.service(name)
+    if svc is not None and svc.update_status is not None and \
+            svc.update_status.state in ("paused", "rollback_paused"):
+        return False  # nothing changes until someone acts
+    return in_motion(snap, name)
+
+
+def _state(svc: ServiceInfo) -> str:
+    return svc.update_status.state if svc.update_status else ""
+
+
+def _policy(svc: ServiceInfo) -> dict[str, object]:
+    u = svc.update_config
+    if u is None:
+        return {}
+    return {"parallelism": u.parallelism, "delay": seconds_text(u.delay_s),
+            "failure_action": u.failure_action}
+
+
+@register("06.configured", title="A service with an update policy", lab="06", params=_PARAMS)
+def configured(ctx: CheckContext) -> CheckResult:
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    p = ctx.params
+    want_n, want_par = int(p["replicas"]), int(p["parallelism"])
+    want_delay = duration(p["update_delay"])
+    u = svc.update_config
+    par, delay = (u.parallelism, u.delay_s) if u else (1, 0.0)
+    details = {"replicas": svc.replicas, "image": svc.image, "update_config": _policy(svc)}
+    fix = f"`docker service update {{}} {svc.name}` (or remove it and create it again)"
+    if svc.replicas != want_n:
+        return ctx.fail(f"{svc.name} has {svc.replicas} replicas instead of {want_n}.",
+                        fix.format(f"--replicas {want_n}"), **details)
+    if svc.image != p["image"]:
+        return ctx.fail(f"{svc.name} runs {svc.image}; the lab starts from {p['image']}.",
+                        fix.format(f"--image {p['image']}"), **details)
+    if par != want_par:
+        default = " (the default)" if par == 1 else " (all at once)" if par == 0 else ""
+        return ctx.fail(f"Its update parallelism is {par}{default}, not {want_par}.",
+                        fix.format(f"--update-parallelism {want_par}"), **details)
+    if abs(delay - want_delay) > 0.01:
+        return ctx.fail(
+            f"Its update delay is {seconds_text(delay)}, not {p['update_delay']}.",
+            fix.format(f"--update-delay {p['update_delay']}") +
+            " (a duration needs its unit: 10s, not 10)", **details)
+    running = len(live_tasks(ctx.snapshot, svc.name))
+    if running < want_n:
+        why = failing_reason(ctx.snapshot, svc.name)
+        return ctx.fail(f"Only {running} of its {want_n} tasks run.",
+                        f"its tasks fail: {why}" if why else
+                        f"`docker service ps {svc.name}` shows what they are doing", **details)
+    return ctx.ok(f"{svc.name}: {want_n} tasks of {svc.image}; an update replaces "
+                  f"{want_par} at a time and waits {p['update_delay']} between batches.",
+                  **details)
+
+
+def _times(tasks: tuple[TaskInfo, ...]) -> list[str]:
+    """When each task of the update was created and became Running, from the first."""
+    ordered = sorted(tasks, key=created)
+    t0 = created(ordered[0]) if ordered else 0.0
+    out = []
+    for t in ordered:
+        ran = running_since(t)
+        out.append(f"{t.service}.{t.slot}: created +{created(t) - t0:.1f}s, running "
+                   + (f"+{ran - t0:.1f}s" if ran is not None else "-"))
+    return out
+
+
+@register("06.updated", title="A rolling update in batches", lab="06", params=_PARAMS)
+def updated(ctx: CheckContext) -> CheckResult:
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    p = ctx.params
+    new, old = str(p["new_image"]), str(p["image"])
+    how = f"`docker service update --image {new} {svc.name}`"
+    details: dict[str, object] = {"image": svc.image, "update_status": _state(svc),
+                                  "update_config": _policy(svc)}
+    if svc.image == old:
+        return ctx.fail(f"{svc.name} still runs {old}.", how, **details)
+    if svc.image != new:
+        return ctx.fail(f"{svc.name} asks for {svc.image}, not {new} (wrong image tag?).",
+                        how + (f" (its tasks fail: {failing_reason(ctx.snapshot, svc.name)})"
+                               if failing_reason(ctx.snapshot, svc.name) else ""), **details)
+    live = live_tasks(ctx.snapshot, svc.name)
+    on_new = tuple(t for t in live if t.image == new)
+    if _state(svc) in ("paused", "updating") or len(on_new) < int(p["replicas"]):
+        msg = svc.update_status.message if svc.update_status else "not all tasks run"
+        return ctx.fail(f"The update has not finished: {len(on_new)} of {p['replicas']} tasks "
+                        f"run {tag(new)} ({msg}).",
+                        "wait and check again; if it is paused: "
+                        f"`docker service ps {svc.name}` shows the failing tasks", **details)
+    want_par, want_delay = int(p["parallelism"]), duration(p["update_delay"])
+    at_once = most_at_once(on_new)
+    first = first_wave(on_new)
+    waits = {t.id: wait_before(t, on_new, want_delay - _SLACK_S)
+             for t in on_new if t not in first}
+    details.update(at_once=at_once, tasks=_times(on_new))
+    redo = f"roll back to {tag(old)} (`docker service rollback {svc.name}`) and update again"
+    if at_once != want_par:
+        what = "one task" if at_once == 1 else f"{at_once} tasks"
+        return ctx.fail(
+            f"The update replaced {what} at a time: parallelism {at_once} instead of "
+            f"{want_par}.",
+            f"`docker service update --update-parallelism {want_par} {svc.name}`, then "
+            + redo, **details)
+    short = [t for t in on_new if t.id in waits and waits[t.id] is None]
+    if short:
+        seen = wait_before(short[0], on_new, 0.0) or 0.0
+        return ctx.fail(
+            f"{short[0].service}.{short[0].slot} started {seen:.1f}s after the task before "
+            f"it was running: the update delay was shorter than {p['update_delay']}.",
+            f"`docker service update --update-delay {p['update_delay']} {svc.name}`, then "
+            + redo, **details)
+    gaps = sorted(w for w in waits.values() if w is not None)
+    spacing = "" if not gaps else (
+        f", and started each next task {gaps[0]:.1f}s"
+        + (f" to {gaps[-1]:.1f}s" if gaps[-1] - gaps[0] >= 0.1 else "")
+        + f" after the one before it was running (update delay {p['update_delay']})")
+    return ctx.ok(f"All {len(on_new)} tasks run {tag(new)}. The update replaced {want_par} "
+                  f"at a time{spacing}.", **details)
+
+
+@register("06.failure-action", title="A failed update pauses", lab="06", params=_PARAMS)
+def failure_action(ctx: CheckContext) -> CheckResult:
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    p = ctx.params
+    broken = str(p["broken_image"])
+    action = svc.update_config.failure_action if svc.update_config else "pause"
+    how = f"`docker service update --update-failure-action pause --image {broken} {svc.name}`"
+    state = _state(svc)
+    details = {"image": svc.image, "update_status": state, "update_config": _policy(svc)}
+    undone = state.startswith("rollback") and svc.previous_image == broken
+    prev = previous_spec(ctx.snapshot, svc.name)
+    prev_action = str((prev.get("UpdateConfig") or {}).get("FailureAction", ""))
+    if action == "rollback" or (undone and prev_action == "rollback"):
+        return ctx.fail(
+            "The failure action is rollback: the swarm undid the broken update by itself, "
+            "so nothing is paused.", how, **details)
+    if undone:
+        return ctx.fail(f"The broken update was rolled back already ({state}).",
+                        f"to see it pause, run it again: {how}", **details)
+    if svc.image != broken:
+        return ctx.fail(f"{svc.name} runs {svc.image}, not the broken image {broken}.",
+                        how, **details)
+    if action == "continue":
+        return ctx.fail(
+            "The failure action is continue: the update went on past the failing tasks "
+            f"({state or 'no status'}).",
+            f"roll back (`docker service rollback {svc.name}`), then {how}", **details)
+    if state != "paused":
+        msg = svc.update_status.message if svc.update_status else "no update status"
+        return ctx.fail(f"The update is not paused ({state or 'none'}: {msg}).",
+                        "a broken task needs ~10 s to fail its health check: check again",
+                        **details)
+    good = [t for t in live_tasks(ctx.snapshot, svc.name) if t.image != broken]
+    return ctx.ok(
+        f"The update to {tag(broken)} is paused after its first batch failed; {len(good)} "
+        f"task(s) still run the old image, so the service keeps answering.", **details)
+
+
+@register("06.rollback", title="Roll back to v1", lab="06", params=_PARAMS)
+def rollback(ctx: CheckContext) -> CheckResult:
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
+    p = ctx.params
+    old = str(p["image"])
+    how = f"`docker service rollback {svc.name}`"
+    state = _state(svc)
+    live = live_tasks(ctx.snapshot, svc.name)
+    details = {"image": svc.image, "previous_image": svc.previous_image,
+               "update_status": state, "tasks": [t.image for t in live]}
+    if svc.image != old:
+        return ctx.fail(f"{svc.name} runs {svc.image}, not {old}.",
+                        how + (" (it returns to the image before the last update)"
+                               if svc.previous_image != old else ""), **details)
+    if not state.startswith("rollback"):
+        return ctx.fail(
+            f"{svc.name} is on {old}, but through "
+            + ("a new update, not a rollback." if state else "no update at all: it was "
+               "never updated (exercise 06.updated)."),
+            f"update it to {p['new_image']} (06.updated), then {how}", **details)
+    if state != "rollback_completed" or any(t.image != old for t in live) \
+            or len(live) < int(p["replicas"]):
+        msg = svc.update_status.message if svc.update_status else ""
+        return ctx.fail(f"The rollback has not finished ({state}: {msg}).",
+                        "wait a few seconds and check again", **details)
+    return ctx.ok(f"{svc.name} rolled back: all {len(live)} tasks run {tag(old)} again "
+                  f"(it was on {tag(svc.previous_image or '?')}).", **details)
