@@ -1,0 +1,74 @@
+"""Labs 04-07 run top to bottom on one real cluster, one after the other, as a learner
+would go through them: as shipped every check FAILs (with a hint), with the reference
+solutions every check PASSes, and no cell raises.
+
+Rolling updates run with a 2 s update delay instead of the article's 10 s: the check
+reads it from ``SWARMLAB_LAB_PARAMS`` and the reference solution is given the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.integration.conftest import NOTHING, leftovers
+from tests.notebooks import harness
+from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
+
+pytestmark = pytest.mark.notebooks
+
+LAB = "nb04-07"
+NOTEBOOKS = ["04-global", "05-recovery", "06-rolling-updates", "07-configs-secrets"]
+TAUGHT_DELAY, TEST_DELAY = "--update-delay 10s", "--update-delay 2s"
+PARAMS = {"update_delay": "2s"}
+
+
+def _delete(name: str) -> None:
+    from swarmlab.providers import get_provider
+
+    assert name.startswith("nb"), name
+    get_provider("dind").delete(name)
+
+
+@pytest.fixture(scope="module")
+def lab_name() -> Iterator[str]:
+    """One cluster for the four notebooks: each one's start_lab reshapes what the one
+    before left (lab 04 adds a worker, lab 05 stops and starts one)."""
+    _delete(LAB)
+    yield LAB
+    _delete(LAB)
+    assert leftovers(LAB) == NOTHING
+
+
+def short_delay_solutions(path: Path) -> dict[str, str]:
+    """The reference solutions, with the test's short update delay."""
+    sols = _load_solutions(path)
+    taught = [k for k, v in sols.items() if TAUGHT_DELAY in v]
+    if path.stem.startswith("06"):
+        assert taught == ["06.configured"], taught
+    return {k: v.replace(TAUGHT_DELAY, TEST_DELAY) for k, v in sols.items()}
+
+
+_load_solutions = harness.load_solutions
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_checks_fail_as_shipped_and_pass_with_solutions(
+    notebook: str, lab_name: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = LABS / f"{notebook}.ipynb"
+    monkeypatch.setattr(harness, "load_solutions", short_delay_solutions)
+    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
+    found = []
+    for mode in ("shipped", "solutions"):
+        run = execute_notebook(path, lab=lab_name, mode=mode, params=PARAMS)
+        with capsys.disabled():
+            print(f"\n[notebook] {run.describe()}")
+            for c in run.checks:
+                print(f"  {c}")
+        found += [f"{mode}: {p}" for p in problems(run, expected)]
+    assert not found, "\n".join(found)
