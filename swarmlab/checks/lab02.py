@@ -142,25 +142,31 @@ def three_managers(ctx: CheckContext) -> CheckResult:
 def manager_names(ctx: CheckContext) -> list[str]:
     """The lab nodes that are swarm managers, even while the swarm has no leader.
 
-    ``docker info`` lists the managers' addresses on any node in the swarm (it can hang
-    for ~20 s while a leader steps down: bounded by ``timeout``); without an answer, the
-    roles the nodes were made with."""
+    A running manager's ``docker info`` lists the managers' addresses (it can hang for
+    ~20 s while a leader steps down: bounded by ``timeout``). A worker's list is a stale
+    cache, so it is not used. With no manager running: the roles the nodes were made with."""
     stopped = set(ctx.stopped())
     running = [n for n in ctx.lab.node_names if n not in stopped]
     by_addr = {n.address: n.name for n in ctx.lab.nodes}
     probes = ctx.probe_all(
-        "timeout 5 docker info --format '{{json .Swarm.RemoteManagers}}'", running, timeout=15)
+        "timeout 5 docker info --format '{{.Swarm.ControlAvailable}} "
+        "{{json .Swarm.RemoteManagers}}'", running, timeout=15)
+    names: set[str] = set()
     for res in probes.values():
+        control, _, listed = res.stdout.strip().partition(" ")
+        if not res.ok or control != "true":
+            continue
         try:
-            listed = json.loads(res.stdout) if res.ok else None
+            managers = json.loads(listed)
         except json.JSONDecodeError:
-            listed = None
-        addrs = {str(m.get("Addr", "")).rsplit(":", 1)[0] for m in listed or [] if
-                 isinstance(m, dict)}
-        names = [by_addr[a] for a in addrs if a in by_addr]
-        if names:
-            return [n for n in ctx.lab.node_names if n in names]
-    return [n.name for n in ctx.lab.managers]
+            continue
+        for m in managers if isinstance(managers, list) else []:
+            addr = str(m.get("Addr", "")).rsplit(":", 1)[0] if isinstance(m, dict) else ""
+            if addr in by_addr:
+                names.add(by_addr[addr])
+    if not names:
+        names = {n.name for n in ctx.lab.managers}
+    return [n for n in ctx.lab.node_names if n in names]
 
 
 def _daemon_error(text: str) -> str:
