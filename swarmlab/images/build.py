@@ -55,6 +55,8 @@ LAB_IMAGES: tuple[Recipe, ...] = (
     Recipe("swarmlab/web:v2", "web", {"VERSION": "v2"}, needs_busybox=True),
     Recipe("swarmlab/web:broken", "web", {"VERSION": "broken"}, needs_busybox=True),
     Recipe("swarmlab/tools:latest", "tools", needs_busybox=True),
+    Recipe("swarmlab/api:latest", "api", needs_busybox=True),  # lab 11's api stand-in
+    Recipe("swarmlab/db:latest", "db", needs_busybox=True),  # labs 09 and 11: a db stand-in
 )
 ALL: tuple[Recipe, ...] = (NODE, *LAB_IMAGES)
 NODE_IMAGE = NODE.tag
