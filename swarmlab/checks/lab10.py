@@ -1,0 +1,245 @@
+"""Lab 10, node management: drain, pause and active; node labels and placement constraints.
+
+The learner drains one worker and pauses the other while a service ``web`` runs, brings
+both back, labels a node and pins a service to it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.workload import (
+    label_rules,
+    missing_service,
+    node_updated_at,
+    not_running,
+    parse_time,
+    per_node,
+    refresh,
+    settle,
+    spread,
+    stuck_pending,
+)
+from swarmlab.state import NodeInfo, Snapshot
+
+_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('10')` again"
+_WEB = "on manager1: `docker service create --name web --replicas 6 swarmlab/web:v1`"
+
+
+def _node(ctx: CheckContext, snap: Snapshot, name: str) -> tuple[NodeInfo | None,
+                                                                  CheckResult | None]:
+    info = snap.node(name)
+    if info is None:
+        return None, ctx.fail(f"{name} is not in the swarm.",
+                              f"run `lab = swarmlab.start_lab('10')` to bring {name} back")
+    return info, None
+
+
+def _availability(ctx: CheckContext, snap: Snapshot, node: str, want: str,
+                  cmd: str) -> CheckResult | None:
+    """A FAIL when ``node`` is not ``want``, naming the node that is (a wrong target)."""
+    info, problem = _node(ctx, snap, node)
+    if problem is not None or info is None:
+        return problem
+    if info.availability == want:
+        return None
+    others = [n.hostname for n in snap.nodes if n.availability == want and n.hostname != node]
+    if others:
+        return ctx.fail(f"{', '.join(others)} {'is' if len(others) == 1 else 'are'} {want}, "
+                        f"not {node} ({node} is {info.availability}).",
+                        f"`docker node update --availability active {others[0]}`, then {cmd}",
+                        availability={n.hostname: n.availability for n in snap.nodes})
+    return ctx.fail(f"{node} is {info.availability}, not {want}.", cmd,
+                    availability={n.hostname: n.availability for n in snap.nodes})
+
+
+# ----- 10.drain ---------------------------------------------------------------------------
+@register("10.drain", title="Drain a node", lab="10",
+          params={"node": "worker1", "service": "web", "settle_s": 25})
+def drain(ctx: CheckContext) -> CheckResult:
+    node, name = str(ctx.params["node"]), str(ctx.params["service"])
+    cmd = f"on manager1: `docker node update --availability drain {node}`"
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
+    svc = snap.service(name)
+    if svc is None:
+        return missing_service(ctx, snap, name, _WEB)
+    wrong = _availability(ctx, snap, node, "drain", cmd)
+    if wrong is not None:
+        return wrong
+    deadline = time.monotonic() + float(ctx.params["settle_s"])
+    while snap.tasks_on(node) and time.monotonic() < deadline:  # draining takes seconds
+        time.sleep(1)
+        snap = refresh(ctx)
+    left = snap.tasks_on(node)
+    if left:
+        return ctx.fail(f"{node} is drained but still runs {len(left)} task(s).",
+                        "draining stops them within seconds: run the check again",
+                        tasks_per_node=per_node(left))
+    running = snap.tasks_of(name)
+    if svc.replicas is not None and len(running) != svc.replicas:
+        return not_running(ctx, snap, svc, svc.replicas)
+    return ctx.ok(f"{node} is drained and runs no task; all {len(running)} tasks of {name} "
+                  f"run elsewhere: {spread(per_node(running))}.",
+                  tasks_per_node=per_node(running))
+
+
+# ----- 10.pause ---------------------------------------------------------------------------
+@register("10.pause", title="Pause a node, then scale", lab="10",
+          params={"node": "worker2", "service": "web", "scale_to": 8, "settle_s": 25})
+def pause(ctx: CheckContext) -> CheckResult:
+    node, name, want = (str(ctx.params["node"]), str(ctx.params["service"]),
+                        int(ctx.params["scale_to"]))
+    cmd = (f"on manager1: `docker node update --availability pause {node}`, then "
+           f"`docker service scale {name}={want}`")
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
+    svc = snap.service(name)
+    if svc is None:
+        return missing_service(ctx, snap, name, _WEB)
+    wrong = _availability(ctx, snap, node, "pause", cmd)
+    if wrong is not None:
+        return wrong
+    kept = snap.tasks_of(name)
+    kept_here = [t for t in kept if t.node == node]
+    if not kept_here:
+        return ctx.fail(f"{node} is paused but runs no task of {name}: pause keeps running "
+                        "tasks, so it had none when it was paused.",
+                        f"`docker node update --availability active {node}`, "
+                        f"`docker service update --force {name}` to spread the tasks, then "
+                        "pause it again", tasks_per_node=per_node(kept))
+    if svc.replicas != want:
+        return ctx.fail(f"{name} asks for {svc.replicas} replicas, not {want}.",
+                        f"`docker service scale {name}={want}` (with {node} paused)")
+    if len(kept) != want:
+        return not_running(ctx, snap, svc, want)
+    paused_at = node_updated_at(snap, node)
+    late = [t for t in kept_here if parse_time(t.created_at) >= parse_time(svc.updated_at) - 1
+            and parse_time(svc.updated_at) < paused_at]
+    if late:
+        return ctx.fail(f"{len(late)} task(s) of {name} on {node} were made by the scale, "
+                        f"before {node} was paused.",
+                        f"pause first, then scale: `docker service scale {name}={want - 2}`, "
+                        f"then `docker service scale {name}={want}` again",
+                        tasks_per_node=per_node(kept))
+    return ctx.ok(f"{node} is paused and still runs its {len(kept_here)} old task(s); the "
+                  f"{want} tasks of {name} run on {spread(per_node(kept))}: the new ones went "
+                  "elsewhere.", tasks_per_node=per_node(kept))
+
+
+# ----- 10.active --------------------------------------------------------------------------
+@register("10.active", title="Every node active again", lab="10",
+          params={"service": "web"})
+def active(ctx: CheckContext) -> CheckResult:
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    name = str(ctx.params["service"])
+    if snap.service(name) is None:
+        return missing_service(ctx, snap, name, f"{_WEB}, then do exercises 10.drain and "
+                               "10.pause first")
+    off = [n for n in snap.nodes if n.availability != "active"]
+    if off:
+        return ctx.fail(
+            "; ".join(f"{n.hostname} is still {n.availability}" for n in off) + ".",
+            " and ".join(f"`docker node update --availability active {n.hostname}`"
+                         for n in off),
+            availability={n.hostname: n.availability for n in snap.nodes})
+    counts = per_node(snap.tasks_of(name))
+    empty = [n.hostname for n in snap.nodes if n.hostname not in counts]
+    note = (f" {', '.join(empty)} still {'runs' if len(empty) == 1 else 'run'} no task: "
+            "nothing moves back by itself." if counts and empty else "")
+    return ctx.ok(f"All {len(snap.nodes)} nodes are active.{note}",
+                  tasks_per_node=counts)
+
+
+# ----- 10.label ---------------------------------------------------------------------------
+@register("10.label", title="Label a node", lab="10",
+          params={"node": "worker2", "label": "storage", "value": "ssd"})
+def label(ctx: CheckContext) -> CheckResult:
+    node, key, value = (str(ctx.params["node"]), str(ctx.params["label"]),
+                        str(ctx.params["value"]))
+    cmd = f"on manager1: `docker node update --label-add {key}={value} {node}`"
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = ctx.snapshot
+    info, missing = _node(ctx, snap, node)
+    if missing is not None:
+        return missing
+    assert info is not None
+    labels = {n.hostname: n.labels for n in snap.nodes if n.labels}
+    if info.labels.get(key) == value:
+        return ctx.ok(f"{node} has the label {key}={value}.", labels=labels)
+    elsewhere = [h for h, ls in labels.items() if ls.get(key) == value]
+    if elsewhere:
+        return ctx.fail(f"{', '.join(elsewhere)} has {key}={value}, not {node}.",
+                        f"`docker node update --label-rm {key} {elsewhere[0]}`, then {cmd}",
+                        labels=labels)
+    if key in info.labels:
+        return ctx.fail(f"{node} has {key}={info.labels[key] or '(no value)'}, not "
+                        f"{key}={value}.", cmd, labels=labels)
+    near = [k for k in info.labels if key in k or value in k or value in info.labels[k]]
+    if near:
+        k = near[0]
+        return ctx.fail(f"{node} has the label {k}" + (f"={info.labels[k]}" if info.labels[k]
+                        else " with no value") + f", not {key}={value}.",
+                        f"`docker node update --label-rm {k} {node}`, then {cmd}",
+                        labels=labels)
+    return ctx.fail(f"{node} has no label {key}.", cmd, labels=labels)
+
+
+# ----- 10.constraint ----------------------------------------------------------------------
+@register("10.constraint", title="Pin a service to labelled nodes", lab="10",
+          params={"service": "fast", "label": "storage", "value": "ssd", "replicas": 3,
+                  "settle_s": 25})
+def constraint(ctx: CheckContext) -> CheckResult:
+    p = ctx.params
+    name, key, value, want = str(p["service"]), str(p["label"]), str(p["value"]), int(
+        p["replicas"])
+    create = (f"on manager1: `docker service create --name {name} --replicas {want} "
+              f"--constraint 'node.labels.{key} == {value}' swarmlab/web:v1`")
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    snap = settle(ctx, [name], float(p["settle_s"]))
+    svc = snap.service(name)
+    if svc is None:
+        return missing_service(ctx, snap, name, create)
+    rules = label_rules(svc.constraints)
+    labelled = [n.hostname for n in snap.nodes if n.labels.get(key) == value]
+    if (key, "==", value) not in rules:
+        said = ", ".join(svc.constraints) or "no constraint"
+        has = [(k, v) for k, op, v in rules if op == "=="
+               and not any(n.labels.get(k) == v for n in snap.nodes)]
+        what = (f" No node has the label {has[0][0]}={has[0][1]}, so its tasks stay Pending."
+                if has else "")
+        return ctx.fail(f"{name} has {said}, not node.labels.{key} == {value}.{what}",
+                        f"`docker service update --constraint-rm '{svc.constraints[0]}' "
+                        f"--constraint-add 'node.labels.{key} == {value}' {name}`"
+                        if svc.constraints else f"`docker service rm {name}`, then {create}",
+                        constraints=list(svc.constraints))
+    if not labelled:
+        return ctx.fail(f"No node has the label {key}={value}, so {name}'s tasks are Pending "
+                        "(no suitable node).", "do exercise 10.label first")
+    if svc.replicas != want:
+        return ctx.fail(f"{name} asks for {svc.replicas} replicas, not {want}.",
+                        f"`docker service scale {name}={want}`")
+    running = snap.tasks_of(name)
+    outside = [t for t in running if t.node not in labelled]
+    if outside:
+        return ctx.fail(f"{len(outside)} task(s) of {name} run on nodes without "
+                        f"{key}={value}.", f"the label or constraint changed: `docker service "
+                        f"update --force {name}`", tasks_per_node=per_node(running))
+    if len(running) != want or stuck_pending(snap.tasks_of(name, running=False)):
+        return not_running(ctx, snap, svc, want)
+    return ctx.ok(f"All {want} tasks of {name} run on {spread(per_node(running))}, the "
+                  f"node(s) labelled {key}={value}; none run elsewhere.",
+                  tasks_per_node=per_node(running))
