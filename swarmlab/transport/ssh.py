@@ -9,6 +9,7 @@ time the lab reaches it and must match every time after: a changed key is a
 from __future__ import annotations
 
 import codecs
+import errno
 import logging
 import os
 import select
@@ -27,6 +28,10 @@ from swarmlab.errors import ConnectError, TransportError
 from swarmlab.transport.base import CommandResult, OutputSink
 
 KEY_NAME = "id_ed25519"
+# An emulated (TCG) VM on a busy host can take many seconds to send its banner or to
+# check a key: wait that long for the handshake, and try it again before giving up.
+HANDSHAKE_TIMEOUT = 30.0
+CONNECT_ATTEMPTS = 3
 _FILE_LOCK = threading.Lock()  # known_hosts files are shared by every node of a lab
 # paramiko prints a traceback for every refused banner while a machine boots; the kit
 # turns those failures into ConnectErrors itself. A configured root logger still sees them.
@@ -110,6 +115,11 @@ class _RecordFirstKey(paramiko.MissingHostKeyPolicy):
 
 
 # ----- the transport ------------------------------------------------------------------
+class _SlowHandshake(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 class SSHTransport:
     """Runs ``sh -c CMD`` on a host over SSH; reconnects when the host came back."""
 
@@ -157,22 +167,36 @@ class SSHTransport:
             return t
 
     def _new_client(self) -> paramiko.SSHClient:
+        """Connect, retrying a handshake that a busy machine was too slow to finish."""
         pkey = self._load_key()
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                return self._connect_once(pkey)
+            except _SlowHandshake as e:
+                if attempt == CONNECT_ATTEMPTS:
+                    raise ConnectError(self._unreachable_message(e.reason)) from None
+                time.sleep(1)
+        raise AssertionError("unreachable")
+
+    def _connect_once(self, pkey: paramiko.PKey) -> paramiko.SSHClient:
         client = paramiko.SSHClient()
         if self.known_hosts.exists():
             client.load_host_keys(str(self.known_hosts))
         client.set_missing_host_key_policy(_RecordFirstKey(self.known_hosts))
+        handshake = max(HANDSHAKE_TIMEOUT, self.connect_timeout)
         try:
             client.connect(
                 self.host, port=self.port, username=self.user, pkey=pkey,
-                timeout=self.connect_timeout, banner_timeout=self.connect_timeout,
-                auth_timeout=self.connect_timeout, allow_agent=False, look_for_keys=False,
+                timeout=self.connect_timeout, banner_timeout=handshake, auth_timeout=handshake,
+                allow_agent=False, look_for_keys=False,
             )
         except paramiko.BadHostKeyException as e:
             client.close()
             raise ConnectError(self._changed_key_message(e)) from None
-        except paramiko.AuthenticationException:
+        except paramiko.AuthenticationException as e:
             client.close()
+            if "timeout" in str(e).lower():
+                raise _SlowHandshake(_reason(e)) from None
             raise ConnectError(
                 f"{self.target} refused the SSH key {self.key_path} (node {self.node}). "
                 f"Check the user name and that the key's .pub line is in "
@@ -180,12 +204,16 @@ class SSHTransport:
             ) from None
         except (OSError, paramiko.SSHException, EOFError) as e:
             client.close()
-            raise ConnectError(
-                f"Cannot reach node {self.node} over SSH at {self.target}: "
-                f"{_reason(e)}. Is the machine on and sshd running? A machine that just "
-                "booted needs a few seconds more."
-            ) from None
+            if _nothing_answers(e):  # no use trying again at once
+                raise ConnectError(self._unreachable_message(_reason(e))) from None
+            raise _SlowHandshake(_reason(e)) from None
         return client
+
+    def _unreachable_message(self, reason: str) -> str:
+        return (
+            f"Cannot reach node {self.node} over SSH at {self.target}: {reason}. Is the "
+            "machine on and sshd running? A machine that just booted needs a few seconds more."
+        )
 
     def _load_key(self) -> paramiko.PKey:
         if not self.key_path.is_file():
@@ -365,9 +393,19 @@ def _joined(streams: dict[str, tuple[Any, Any, list[str]]]) -> tuple[str, str]:
     return "".join(streams["stdout"][2]), "".join(streams["stderr"][2])
 
 
+def _nothing_answers(e: BaseException) -> bool:
+    """The TCP connection itself failed (as opposed to a handshake that was too slow)."""
+    if isinstance(e, ConnectionRefusedError | socket.gaierror | TimeoutError
+                  | paramiko.ssh_exception.NoValidConnectionsError):
+        return True
+    return isinstance(e, OSError) and e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
+
+
 def _reason(e: BaseException) -> str:
     if isinstance(e, socket.timeout | TimeoutError):
         return "timed out"
+    if isinstance(e, paramiko.ssh_exception.NoValidConnectionsError):
+        return "connection refused"
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0][:200]
 
