@@ -34,7 +34,18 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     workdir = tmp_path_factory.mktemp("labs")
     shutil.copytree(ROOT / "labs", workdir / "labs")
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "SWARMLAB_LAB": LAB_NAME, "JUPYTER_TOKEN": token}
+    settings = workdir / "settings"
+    # Render every cell (JupyterLab 4 otherwise leaves off-screen cells out of the page)
+    # and do not ask about news.
+    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}')
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+     ).write_text('{"fetchNews": "false"}')
+    env = {**os.environ, "SWARMLAB_LAB": LAB_NAME, "JUPYTER_TOKEN": token,
+           "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "workspaces")}
     log = open(workdir / "jupyter.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",

@@ -5,29 +5,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
+NB = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the visible tab
+
 
 def open_notebook(page: Any, jupyter: dict[str, str], name: str) -> None:
-    page.goto(f"{jupyter['base']}/lab/tree/{name}?token={jupyter['token']}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.goto(f"{jupyter['base']}/lab/tree/{name}?reset&token={jupyter['token']}")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
     wait_kernel_idle(page, 60)
 
 
 def wait_kernel_idle(page: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = page.evaluate(
-            "() => { const el = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-            " return el ? el.getAttribute('data-status') : null; }"
-        )
-        if status in ("idle", None) and _busy_cells(page) == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"kernel still busy after {timeout}s")
+    """Until the status bar says the kernel is Idle."""
+    page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(
+        timeout=timeout * 1000)
 
 
 def _busy_cells(page: Any) -> int:
     return int(page.evaluate(
-        "() => [...document.querySelectorAll('.jp-InputArea-prompt')]"
+        "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputArea-prompt')]"
         ".filter(p => p.textContent.includes('[*]')).length"
     ))
 
@@ -40,26 +35,43 @@ def command(page: Any, command_id: str) -> None:
 
 
 def run_all(page: Any, timeout: float = 600) -> None:
-    """Run > Run All Cells, then wait until no cell is running."""
+    """Run > Run All Cells, then wait until every code cell has run."""
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item[data-command='notebook:run-all-cells']").click()
-    time.sleep(2)
-    wait_until_done(page, timeout)
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+    deadline = time.monotonic() + timeout
+    idle_since = None
+    while time.monotonic() < deadline:
+        prompts = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]"
+            ".map(p => p.textContent.trim())"
+        )
+        if prompts and all(p[1:-2].strip().isdigit() for p in prompts):
+            return
+        # Run All stops at a cell that raised: nothing runs, some cells never ran.
+        if any("*" in p for p in prompts):
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > 10:
+            raise AssertionError(f"Run All stopped early: {errors_shown(page) or prompts}")
+        time.sleep(1)
+    raise AssertionError(f"not every cell ran within {timeout}s")
 
 
 def wait_until_done(page: Any, timeout: float) -> None:
+    """Until no cell shows [*]."""
     deadline = time.monotonic() + timeout
-    time.sleep(1)
+    time.sleep(0.5)
     while time.monotonic() < deadline:
         if _busy_cells(page) == 0:
             return
-        time.sleep(1)
+        time.sleep(0.5)
     raise AssertionError(f"cells still running after {timeout}s")
 
 
 def outputs_text(page: Any) -> str:
     return str(page.evaluate(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+        "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]"
         ".map(o => o.innerText).join('\\n')"
     ))
 
@@ -68,5 +80,5 @@ def errors_shown(page: Any) -> list[str]:
     return list(page.evaluate(
         "() => [...document.querySelectorAll("
         "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
-        ".map(o => o.innerText).filter(t => t.includes('Traceback') || t.includes('Error'))"
+        ".map(o => o.innerText).filter(t => t.includes('Traceback') || t.startsWith('UsageError'))"
     ))
