@@ -269,8 +269,8 @@ def round_robin(ctx: CheckContext) -> CheckResult:
 def _no_answer_hint(svc: ServiceInfo) -> str:
     if svc.endpoint_mode == "vip":
         return (f"{svc.name} uses a virtual IP, which needs the kernel's IPVS; without it "
-                f"switch to DNS round robin: `docker service update --endpoint-mode dnsrr "
-                f"{svc.name}` (exercise 08.discovery)")
+                f"use DNS round robin: `docker service rm {svc.name}`, then create it again "
+                "with `--endpoint-mode dnsrr` (exercise 08.overlay)")
     return f"look at `docker service logs {svc.name}` and `docker service ps {svc.name}`"
 
 
