@@ -18,7 +18,6 @@ from swarmlab.checks.service_state import (
     live_tasks,
     missing_service,
     most_at_once,
-    previous_spec,
     running_since,
     seconds_text,
     settled,
@@ -193,14 +192,13 @@ def failure_action(ctx: CheckContext) -> CheckResult:
     how = f"`docker service update --update-failure-action pause --image {broken} {svc.name}`"
     state = _state(svc)
     details = {"image": svc.image, "update_status": state, "update_config": _policy(svc)}
-    undone = state.startswith("rollback") and svc.previous_image == broken
-    prev = previous_spec(ctx.snapshot, svc.name)
-    prev_action = str((prev.get("UpdateConfig") or {}).get("FailureAction", ""))
-    if action == "rollback" or (undone and prev_action == "rollback"):
+    tried = any(t.image == broken for t in ctx.snapshot.tasks_of(svc.name, running=False))
+    by_hand = svc.previous_image == broken  # an automatic rollback leaves no previous spec
+    if action == "rollback" or (state.startswith("rollback") and tried and not by_hand):
         return ctx.fail(
             "The failure action is rollback: the swarm undid the broken update by itself, "
             "so nothing is paused.", how, **details)
-    if undone:
+    if state.startswith("rollback") and by_hand:
         return ctx.fail(f"The broken update was rolled back already ({state}).",
                         f"to see it pause, run it again: {how}", **details)
     if svc.image != broken:

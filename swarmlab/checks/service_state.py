@@ -94,15 +94,6 @@ def task_spec(snap: Snapshot, task_id: str) -> str:
     return ""
 
 
-def previous_spec(snap: Snapshot, service: str) -> dict[str, Any]:
-    """The service's spec before its last update (what a rollback returns to); {} if none."""
-    svc = snap.service(service)
-    for s in (snap.raw.get("services") or {}).get("body") or []:
-        if isinstance(s, dict) and svc is not None and s.get("ID") == svc.id:
-            return dict(s.get("PreviousSpec") or {})
-    return {}
-
-
 def moved_away(snap: Snapshot, service: str, node: str) -> list[int]:
     """Slots whose task on ``node`` was replaced by the same task on another node: the
     swarm rescheduled it (a node failure or drain), it was not an update."""
