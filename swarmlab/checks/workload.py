@@ -131,7 +131,9 @@ def not_running(ctx: CheckContext, snap: Snapshot, svc: ServiceInfo,
                 "label a node to match, or fix the constraint with `docker service update "
                 f"--constraint-rm ... --constraint-add ... {svc.name}`")
     elif "no such image" in low or "pull access denied" in low:
-        hint = "use one of the kit's images every node already has (swarmlab/web:v1, ...)"
+        hint = (f"the nodes lack {svc.image}: use a kit image (swarmlab/web:v1, swarmlab/tools, "
+                "swarmlab/db, swarmlab/api); if it is one, copy it into the nodes with "
+                f"`swarmlab images build` and `swarmlab load --name {ctx.lab.name} {svc.image}`")
     elif why:
         hint = f"read the ERROR column of `docker service ps {svc.name} --no-trunc`"
     else:
