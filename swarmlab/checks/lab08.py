@@ -230,7 +230,7 @@ def by_hostname(tasks: tuple[TaskInfo, ...]) -> dict[str, TaskInfo]:
 
 
 @register("08.round-robin", title="Requests reach every replica", lab="08",
-          params={**_PAIR, "replicas": 4, "requests": 30})
+          params={**_PAIR, "replicas": 4, "requests": 40})
 def round_robin(ctx: CheckContext) -> CheckResult:
     snap, problem = _pair_problem(ctx)
     if problem is not None:
