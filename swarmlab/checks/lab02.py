@@ -218,8 +218,9 @@ def quorum_lost(ctx: CheckContext) -> CheckResult:
              f"no answer within {_PROBE_TIMEOUT} s")
     _SEEN[ctx.lab] = QuorumLoss(time.time(), survivor, tuple(stopped), error)
     return ctx.ok(
-        f"{_names(stopped)} are stopped: {len(up)} of {len(managers)} managers are up, fewer "
-        f"than the {need} a quorum needs. `docker node ls` on {survivor} fails: {error}",
+        f"{_names(stopped)} are stopped: only {len(up)} of {len(managers)} managers "
+        f"{_be(up)} up, fewer than the {need} a quorum needs. `docker node ls` on "
+        f"{survivor} fails: {error}",
         managers=managers, stopped=stopped, machines=machines,
     )
 

@@ -17,7 +17,9 @@ A check cell is a code cell tagged ``check``; what it displayed (a ``CheckResult
 
 from __future__ import annotations
 
+import ast
 import copy
+import html
 import json
 import os
 import re
@@ -218,8 +220,6 @@ def outputs_text(cell: Any) -> str:
 
 
 def _unquote(literal: str) -> str:
-    import ast
-
     try:
         return str(ast.literal_eval(literal))
     except (ValueError, SyntaxError):
@@ -228,31 +228,36 @@ def _unquote(literal: str) -> str:
 
 def read_outcomes(cell: Any, index: int) -> list[CheckOutcome]:
     """The check verdicts a cell displayed: from ``text/plain`` (the dataclass repr), or
-    from the ``__str__`` form, or from the HTML badges (a Report shows only HTML rows)."""
+    from the HTML badges, or from the ``__str__`` form (``print(result)``)."""
     found: list[CheckOutcome] = []
     for out in cell.get("outputs", []):
-        data = out.get("data", {})
-        plain = str(data.get("text/plain", "")) if data else ""
-        for m in _PLAIN.finditer(plain):
-            found.append(CheckOutcome(m["id"], m["status"], _unquote(m["message"]),
-                                      _unquote(m["hint"]), index))
-        if found:
-            continue
-        html_text = str(data.get("text/html", "")) if data else ""
-        for m in _HTML.finditer(html_text):
-            import html as _html
+        data = out.get("data") or {}
+        plain = str(data.get("text/plain", ""))
+        stream = out.get("text", "") if out.get("output_type") == "stream" else ""
+        found += (_from_repr(plain, index) or _from_html(str(data.get("text/html", "")), index)
+                  or _from_str(plain or stream, index))
+    return found
 
-            found.append(CheckOutcome(m["id"], m["status"], _html.unescape(m["message"].strip()),
-                                      _html.unescape(m["hint"] or ""), index))
-        if found:
-            continue
-        text = plain or (out.get("text", "") if out.get("output_type") == "stream" else "")
-        lines = text.splitlines()
-        for j, line in enumerate(lines):
-            if m := _STR.match(line.strip()):
-                hint = lines[j + 1].strip() if j + 1 < len(lines) else ""
-                found.append(CheckOutcome(m["id"], m["status"], m["message"],
-                                          hint[6:] if hint.startswith("Hint: ") else "", index))
+
+def _from_repr(text: str, index: int) -> list[CheckOutcome]:
+    return [CheckOutcome(m["id"], m["status"], _unquote(m["message"]), _unquote(m["hint"]),
+                         index) for m in _PLAIN.finditer(text)]
+
+
+def _from_html(text: str, index: int) -> list[CheckOutcome]:
+    return [CheckOutcome(m["id"], m["status"], html.unescape(m["message"].strip()),
+                         html.unescape(m["hint"] or ""), index) for m in _HTML.finditer(text)]
+
+
+def _from_str(text: str, index: int) -> list[CheckOutcome]:
+    found = []
+    lines = text.splitlines()
+    for j, line in enumerate(lines):
+        m = _STR.match(line.strip())
+        if m:
+            hint = lines[j + 1].strip() if j + 1 < len(lines) else ""
+            found.append(CheckOutcome(m["id"], m["status"], m["message"],
+                                      hint[6:] if hint.startswith("Hint: ") else "", index))
     return found
 
 
@@ -277,4 +282,61 @@ def problems(run: NotebookRun, expected_ids: Iterable[str]) -> list[str]:
             out.append(f"with solutions, {c.id} should PASS: {c}")
         if run.mode == "solutions" and c.status == "SKIP" and not c.message.strip():
             out.append(f"with solutions, {c.id} SKIPs without a reason: {c}")
+    return out
+
+
+# ----- shape (no cluster needed) ----------------------------------------------------------
+_PLACEHOLDER = re.compile(r"^[A-Za-z_]\w* = (\[\]|\{\}|None|\"\")$")
+
+
+def shipped_exercise_problem(source: str) -> str:
+    """What a shipped exercise cell holds beyond what LABS.md allows: a ``%%node`` line,
+    comments saying what to do, and at most an empty answer (``where = []``)."""
+    for line in source.splitlines():
+        s = line.strip()
+        if s and not (s.startswith("#") or s.startswith("%%node") or _PLACEHOLDER.match(s)):
+            return f"line {s!r} gives the answer away"
+    return ""
+
+
+def shape_problems(path: Path) -> list[str]:
+    """Where a lab notebook departs from LABS.md's shape: outputs left in, no start_lab
+    first, an exercise without its check and collapsed solution, solutions out of step."""
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    key = path.name[:2]
+    out: list[str] = []
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for i, c in code:
+        if c.get("outputs") or c.get("execution_count") is not None:
+            out.append(f"cell {i} keeps outputs or an execution count (strip them)")
+    first_md = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    for needed in (f"# Lab {key}", "What you will learn", "Time:"):
+        if needed not in first_md:
+            out.append(f"the first markdown cell lacks {needed!r}")
+    if not code or f'swarmlab.start_lab("{key}")' not in code[0][1].source:
+        out.append(f'the first code cell must call swarmlab.start_lab("{key}")')
+    if not any(c.source.strip() == "%load_ext swarmlab" for _, c in code[:3]):
+        out.append("one of the first code cells must be `%load_ext swarmlab`")
+    exercises = exercise_cells(nb)
+    checks = {x: i for i, c in tagged(nb, "check").items() for x in cell_ids(c)}
+    starts = sorted(exercises.values())
+    for ex_id, i in exercises.items():
+        why = shipped_exercise_problem(nb.cells[i].source)
+        if why:
+            out.append(f"{ex_id}: the shipped exercise cell: {why}")
+        nxt = next((s for s in starts if s > i), len(nb.cells))
+        j = checks.get(ex_id)
+        if j is None or not i < j < nxt:
+            out.append(f"{ex_id}: no check cell between its exercise and the next one")
+            continue
+        if f'lab.check("{ex_id}"' not in nb.cells[j].source:
+            out.append(f"{ex_id}: its check cell does not call lab.check({ex_id!r})")
+        after = nb.cells[j + 1] if j + 1 < len(nb.cells) else None
+        if after is None or after.cell_type != "markdown" or "<details>" not in after.source \
+                or "Show a solution" not in after.source:
+            out.append(f"{ex_id}: no collapsed 'Show a solution' cell right after its check")
+    solutions = load_solutions(path) if solutions_path(path).exists() else {}
+    if set(solutions) != set(exercises):
+        out.append(f"solutions {sorted(solutions)} != exercises {sorted(exercises)}")
     return out
