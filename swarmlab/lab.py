@@ -61,7 +61,7 @@ class Lab:
             prov.delete(name)
             existing = []
         if existing:
-            return cls._reuse(spec, prov, existing, steps, form_swarm)
+            return cls._reuse(spec, prov, existing, steps, form_swarm, load_images)
         if provider == "dind":
             _check_memory(len(spec.nodes))
         steps.say(f"[swarmlab] creating lab {name!r}: {spec.shape} ({provider})")
@@ -89,7 +89,8 @@ class Lab:
 
     @classmethod
     def _reuse(
-        cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps, form: bool
+        cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps, form: bool,
+        load: bool = True,
     ) -> Lab:
         """Reuse a lab; repair it when nodes were stopped or removed by hand."""
         wanted = {n.name: n for n in spec.nodes}
@@ -105,9 +106,7 @@ class Lab:
         for name, node_spec in wanted.items():
             if name not in lab.node_names:
                 steps.say(f"  - {name} is missing (removed by hand?): recreating it")
-                new = prov.add(spec.name, node_spec, steps)
-                prov.load_images([new], list(LAB_IMAGE_TAGS))
-                lab._nodes.append(new)
+                lab._nodes.append(prov.add(spec.name, node_spec, steps))
         lab._nodes.sort(key=lambda n: (n.role != "manager", len(n.name), n.name))
         for n, state in prov.states(spec.name).items():
             if state != "running":
@@ -115,8 +114,19 @@ class Lab:
                     prov.start(spec.name, n)
         if form:
             lab._ensure_swarm(steps)
+        if load:
+            lab.refresh_images(steps)
         steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape}) after {steps.elapsed:.1f}s")
         return lab
+
+    def refresh_images(self, steps: Steps | None = None) -> None:
+        """Build lab images whose recipe changed and load what a node lacks (cheap if none)."""
+        steps = steps or Steps(quiet=True)
+        client = getattr(self.provider, "client", None)
+        if client is not None:
+            build_all(client, steps)
+        with steps.step("lab images present in every node"):
+            self.load(list(LAB_IMAGE_TAGS))
 
     def _form(self, steps: Steps) -> None:
         with steps.step("form the swarm (init, join)"):

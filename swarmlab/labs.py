@@ -63,6 +63,7 @@ def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **param
         lab = prov_lab
         changes = _reshape(lab, shape, steps)
         changes += _reset_swarm(lab, shape, steps)
+        lab.refresh_images(steps)  # a cluster made before a kit update gets the new images
     lab.params = {**json.loads(os.environ.get(PARAMS_ENV) or "{}"), **params}
     lab.lab_id = key
     steps.say("[swarmlab] " + ("; ".join(changes) if changes else "nothing to change")
