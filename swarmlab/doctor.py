@@ -71,8 +71,8 @@ def privilege_item(privileged: bool) -> Item:
 def cgroup_item(info: dict[str, Any], node_probe: dict[str, str] | None) -> Item:
     version = str(info.get("CgroupVersion") or "1")
     if node_probe is None:
-        return Item(f"cgroups (v{version})", "WARN", "no test node could be made to try them",
-                    "swarmlab images build, then swarmlab doctor again")
+        return Item(f"cgroups (v{version})", "WARN", "not tried: no test node was made "
+                    "(quick mode, or no node image)", "swarmlab doctor (without --quick)")
     if node_probe.get("task") != "ok":
         return Item(f"cgroups (v{version})", "FAIL",
                     f"a test node could not run a container: {node_probe.get('task', '')[:300]}",
@@ -173,9 +173,12 @@ def probe_node(client: Any) -> dict[str, str] | None:
     try:
         lab = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
         node = lab.nodes[0]
-        task = node.run("docker run --rm swarmlab/tools:latest true", timeout=60)
+        task = node.run("docker run --rm swarmlab/tools:latest true", timeout=120)
         driver = node.run("docker info -f '{{.Driver}}'").stdout.strip()
-        return {"task": "ok" if task.ok else task.stderr.strip(), "driver": driver}
+        why = task.stderr.strip() or task.stdout.strip() or "no output"
+        if task.exit_code == 124:
+            why = "no answer within 120s (is the machine overloaded?)"
+        return {"task": "ok" if task.ok else f"exit {task.exit_code}: {why}", "driver": driver}
     except SwarmLabError:
         return None
     finally:

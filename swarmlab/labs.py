@@ -11,6 +11,7 @@ from typing import Any
 
 from swarmlab import swarm
 from swarmlab.errors import SpecError
+from swarmlab.history import HISTORY_FILE
 from swarmlab.lab import Lab
 from swarmlab.node import Node
 from swarmlab.progress import Steps
@@ -162,10 +163,10 @@ def _clear_objects(lab: Lab) -> list[str]:
 
 
 def _clean_node(node: Node) -> None:
-    """Plain containers, unused volumes and the bind folders a lab may have made."""
+    """Plain containers, volumes, bind folders and the command history (00.hello reads it)."""
     node.run(
         "docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1; "
         "docker volume prune -f >/dev/null 2>&1; docker volume ls -q | xargs -r docker volume rm "
-        ">/dev/null 2>&1; rm -rf /srv/swarmlab; true",
+        f">/dev/null 2>&1; rm -rf /srv/swarmlab {HISTORY_FILE}; true",
         timeout=60,
     )
