@@ -50,7 +50,7 @@ def global_service(ctx: CheckContext) -> CheckResult:
             return ctx.fail(f"Your global service is called {other}, not {name}.",
                             f"`docker service rm {other}`, then {how}",
                             services=[s.name for s in snap.services])
-        return missing_service(ctx, snap, name, how)
+        return missing_service(ctx, snap, name, how, known=("two",))
     if svc.mode != "global":
         return ctx.fail(
             f"{name} is {svc.mode} with {svc.replicas} replica(s), not global: a node that "

@@ -25,6 +25,7 @@ _NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('07')` agai
 _SECRET_PARAMS = {"secret": "db_password", "service": "db", "wait_s": 30}
 _CONFIG_PARAMS = {"config": "web_conf", "service": "site", "target": "/etc/httpd.conf",
                   "lines": ["A:127.0.0.1", "D:*"], "wait_s": 30}
+_NOTEBOOK_SERVICES = ("unsafe", "demo", "db", "site")  # the notebook makes them
 _SHORT = 4  # a value this short is compared whole, not searched for inside other text
 
 # Runs on the task's node. $1: container id, $2: the file's path in the container.
@@ -145,7 +146,7 @@ def secret(ctx: CheckContext) -> CheckResult:
                         create, secrets=others)
     svc = snap.service(svc_name)
     if svc is None:
-        return missing_service(ctx, snap, svc_name, use)
+        return missing_service(ctx, snap, svc_name, use, known=_NOTEBOOK_SERVICES)
     ref = _ref(svc.secrets, name)
     env_keys = list(svc.env_keys)
     details: dict[str, Any] = {"secrets": [r.name for r in svc.secrets], "env_keys": env_keys}
@@ -231,7 +232,7 @@ def config(ctx: CheckContext) -> CheckResult:
             lines=have)
     svc = snap.service(svc_name)
     if svc is None:
-        return missing_service(ctx, snap, svc_name, use)
+        return missing_service(ctx, snap, svc_name, use, known=_NOTEBOOK_SERVICES)
     ref = _ref(svc.configs, name)
     details: dict[str, Any] = {"configs": {r.name: r.target for r in svc.configs}}
     if ref is None:

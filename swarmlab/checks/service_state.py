@@ -66,15 +66,18 @@ def settled(ctx: CheckContext, seconds: float,
     return snap
 
 
-def missing_service(ctx: CheckContext, snap: Snapshot, name: str, how: str) -> CheckResult:
-    """The FAIL for a service that does not exist (naming the ones that do)."""
-    others = [s.name for s in snap.services]
+def missing_service(ctx: CheckContext, snap: Snapshot, name: str, how: str,
+                    known: tuple[str, ...] = ()) -> CheckResult:
+    """The FAIL for a service that does not exist. Another service (not one of the
+    notebook's own, ``known``) may be the learner's attempt under a wrong name."""
+    services = [s.name for s in snap.services]
+    others = [s for s in services if s not in known]
     if others:
         return ctx.fail(
-            f"There is no service named {name}; the swarm has {', '.join(others)}.",
-            f"the name must be exactly {name}: {how}", services=others,
+            f"There is no service named {name}; the swarm has {', '.join(services)}.",
+            f"the name must be exactly {name}: {how}", services=services,
         )
-    return ctx.fail(f"There is no service named {name} yet.", how, services=others)
+    return ctx.fail(f"There is no service named {name} yet.", how, services=services)
 
 
 def failing_reason(snap: Snapshot, service: str) -> str:
