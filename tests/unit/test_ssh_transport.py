@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import stat
+import time
 
 import paramiko
 import pytest
@@ -48,8 +49,25 @@ def test_a_host_that_refuses_is_a_connect_error_with_a_hint():
     key, _ = ssh.lab_key("hssh-u")
     t = SSHTransport("127.0.0.1", port=closed_port(), key_path=key,
                      known_hosts=ssh.known_hosts_path("hssh-u"), node="worker9")
-    with pytest.raises(ConnectError, match=r"Cannot reach node worker9 .*sshd running"):
+    t0 = time.monotonic()
+    with pytest.raises(ConnectError, match=r"Cannot reach node worker9 .*refused.*sshd running"):
         t.run("true")
+    assert time.monotonic() - t0 < 2, "nothing listens: no handshake retries"
+
+
+def test_a_host_that_accepts_but_never_speaks_ssh_is_retried_then_reported(monkeypatch):
+    monkeypatch.setattr(ssh, "HANDSHAKE_TIMEOUT", 0.3)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # accepts (like a VM's port forward while it boots), never answers
+    key, _ = ssh.lab_key("hssh-u")
+    t = SSHTransport("127.0.0.1", port=server.getsockname()[1], key_path=key,
+                     known_hosts=ssh.known_hosts_path("hssh-u"), connect_timeout=0.3)
+    try:
+        with pytest.raises(ConnectError, match="Cannot reach"):
+            t.run("true")
+    finally:
+        server.close()
 
 
 def test_the_command_runs_under_sh_with_a_timeout_on_the_node(tmp_path):
