@@ -1,0 +1,44 @@
+"""`swarmlab check` and `swarmlab show` from a terminal, on a real cluster."""
+
+import subprocess
+import sys
+
+import pytest
+
+import swarmlab
+from tests.integration.conftest import NOTHING, leftovers
+
+CLI = [sys.executable, "-m", "swarmlab.cli"]
+
+
+@pytest.fixture(scope="module")
+def lab(host_engine):
+    lab = swarmlab.Lab.up("t-see", managers=1, workers=1, quiet=True)
+    yield lab
+    lab.down(quiet=True)
+    assert leftovers("t-see") == NOTHING
+
+
+def cli(*args):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_check_fails_with_a_hint_then_passes_after_the_learner_acts(lab):
+    before = cli("check", "--name", "t-see", "00.hello")
+    assert before.returncode == 1 and "FAIL" in before.stdout and "Hint:" in before.stdout
+    assert cli("exec", "--name", "t-see", "worker1", "--", "docker", "version").returncode == 0
+    after = cli("check", "--name", "t-see", "00.hello")
+    assert after.returncode == 0 and "PASS" in after.stdout
+
+
+def test_unknown_exercise_id_is_a_clear_error(lab):
+    res = cli("check", "--name", "t-see", "03.scael")
+    assert res.returncode == 1 and "03.scale" in res.stderr
+
+
+def test_show_writes_svg_and_png_pictures_of_the_cluster(lab, tmp_path):
+    svg, png = tmp_path / "c.svg", tmp_path / "c.png"
+    assert cli("show", "--name", "t-see", "-o", str(svg)).returncode == 0
+    assert "manager1" in svg.read_text() and "worker1" in svg.read_text()
+    assert cli("show", "--name", "t-see", "-o", str(png)).returncode == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
