@@ -88,6 +88,9 @@ def configured(ctx: CheckContext) -> CheckResult:
     par, delay = (u.parallelism, u.delay_s) if u else (1, 0.0)
     details = {"replicas": svc.replicas, "image": svc.image, "update_config": _policy(svc)}
     fix = f"`docker service update {{}} {svc.name}` (or remove it and create it again)"
+    if svc.mode != "replicated":
+        return ctx.fail(f"{svc.name} is a {svc.mode} service, not a replicated one.",
+                        f"`docker service rm {svc.name}`, then `{create_command(p)}`", **details)
     if svc.replicas != want_n:
         return ctx.fail(f"{svc.name} has {svc.replicas} replicas instead of {want_n}.",
                         fix.format(f"--replicas {want_n}"), **details)
