@@ -86,7 +86,12 @@ FILES: dict[str, str] = {
     "etc/ssh/sshd_config.d/swarmlab.conf":
         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n"
         "HostKey /etc/ssh/ssh_host_ed25519_key\n",
-    "etc/fstab": "LABEL=root / ext4 rw,discard,noatime 0 1\n",
+    # The root disk is named on the kernel command line, so systemd waits for no device.
+    "etc/fstab": "# / comes from root= on the kernel command line\n",
+    "etc/systemd/journald.conf.d/swarmlab.conf": "[Journal]\nStorage=volatile\n",
+    # A small initrd with only what finds the root disk: it is unpacked at every boot.
+    "etc/initramfs-tools/conf.d/swarmlab.conf": "MODULES=list\n",
+    "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\n",
     "etc/hosts": "127.0.0.1 localhost\n",
     # No DNS in an offline lab: fail fast instead of waiting for a resolver.
     "etc/resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
@@ -229,6 +234,7 @@ def _configure(root: Path) -> None:
         for f in (root / junk).glob("*"):
             if f.is_file():
                 f.unlink()
+    _run(["chroot", str(root), "update-initramfs", "-u", "-k", "all"], "update-initramfs", "")
     _run(["chroot", str(root), "systemctl", "enable", *ENABLE], "systemctl enable", "")
     _run(["chroot", str(root), "systemctl", "mask", *MASK], "systemctl mask", "")
     _run(["chroot", str(root), "systemctl", "set-default", "multi-user.target"],
