@@ -3,10 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh
-# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "[swarmlab] installing chromium for the browser tests ..."
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Slow tiers need host tools: Debian's Chromium for the browser test (Playwright never
+# downloads a browser here) and qemu + vde2 for the VM tier.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+  command -v qemu-img >/dev/null || need+=(qemu-utils)
+  command -v vde_switch >/dev/null || need+=(vde2)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "[swarmlab] installing ${need[*]} for the browser and VM tests ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
 fi
 .venv/bin/ruff check swarmlab tests
 .venv/bin/mypy
