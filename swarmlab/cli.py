@@ -44,14 +44,21 @@ def main() -> None:
 @click.option("--workers", "-w", default=2, show_default=True, type=int)
 @click.option("--provider", "-p", default="dind", show_default=True,
               type=click.Choice(["dind", "ssh", "vm", "vagrant"]))
+@click.option("--inventory", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Hosts file (YAML) for --provider ssh.")
 @click.option("--no-swarm", is_flag=True, help="Nodes with Docker but no swarm (lab 01).")
 @click.option("--recreate", is_flag=True, help="Delete a lab of that name first.")
 @click.option("--keep-on-error", is_flag=True, help="Keep what a failed up made, to debug.")
 @friendly
-def up(name: str, managers: int, workers: int, provider: str, no_swarm: bool,
-       recreate: bool, keep_on_error: bool) -> None:
+def up(name: str, managers: int, workers: int, provider: str, inventory: str | None,
+       no_swarm: bool, recreate: bool, keep_on_error: bool) -> None:
     """Create a lab (or reuse a healthy one of the same shape)."""
+    import os
+
     from swarmlab.lab import Lab
+
+    if inventory:
+        os.environ["SWARMLAB_INVENTORY"] = os.path.abspath(inventory)
 
     lab = Lab.up(name, managers, workers, provider, form_swarm=not no_swarm,
                  recreate=recreate, keep_on_error=keep_on_error)

@@ -64,7 +64,7 @@ class Lab:
             return cls._reuse(spec, prov, existing, steps, form_swarm, load_images)
         if provider == "dind":
             _check_memory(len(spec.nodes))
-        steps.say(f"[swarmlab] creating lab {name!r}: {spec.shape} ({provider})")
+        steps.say(f"[swarmlab] creating lab {name!r}: {spec.shape} ({prov.name})")
         try:
             if hasattr(prov, "client"):
                 build_all(prov.client, steps)
