@@ -70,19 +70,17 @@ def up(name: str, managers: int, workers: int, provider: str, inventory: str | N
 @click.option("--all", "all_labs", is_flag=True, help="Remove every swarmlab lab.")
 @friendly
 def down(name: str, all_labs: bool) -> None:
-    """Remove every container, network and volume of a lab."""
-    from swarmlab.errors import ClusterNotFound
+    """Remove every container, network and volume (or VM) of a lab."""
     from swarmlab.lab import Lab
-    from swarmlab.providers.dind import DindProvider
+    from swarmlab.providers import get_provider
 
-    prov = DindProvider()
-    names = prov.labs() if all_labs else [name]
-    for lab_name in names:
-        gone = prov.delete(lab_name)
-        if not gone and not all_labs:
-            raise ClusterNotFound(f"No lab named {lab_name!r}: nothing to remove.")
-        click.echo(f"lab {lab_name!r} removed ({gone} objects)")
-    del Lab
+    if not all_labs:
+        Lab.connect(name).down()
+        return
+    for prov_name in ("dind", "vm", "ssh"):
+        prov = get_provider(prov_name)
+        for lab_name in prov.labs():
+            click.echo(f"lab {lab_name!r} ({prov_name}) removed ({prov.delete(lab_name)} objects)")
 
 
 @main.command()
@@ -98,11 +96,12 @@ def status(name: str) -> None:
 @main.command(name="ls")
 @friendly
 def list_labs() -> None:
-    """The labs on this machine."""
-    from swarmlab.providers.dind import DindProvider
+    """The labs on this machine, with their provider."""
+    from swarmlab.providers import get_provider
 
-    for lab_name in DindProvider().labs():
-        click.echo(lab_name)
+    for prov_name in ("dind", "vm", "ssh"):
+        for lab_name in get_provider(prov_name).labs():
+            click.echo(f"{lab_name}\t{prov_name}")
 
 
 @main.command(name="exec", context_settings={"ignore_unknown_options": True})

@@ -147,18 +147,29 @@ class Lab:
         swarm.prune_stale(self.managers[0], self.node_names)
 
     @classmethod
-    def connect(cls, name: str = "default", provider: str = "dind") -> Lab:
-        """Find an existing lab by its labels (for example after a kernel restart)."""
+    def connect(cls, name: str = "default", provider: str | None = None) -> Lab:
+        """Find an existing lab (for example after a kernel restart).
+
+        Without ``provider``, the lab is looked up on the local engine (dind) first, then
+        among the kit's VM and SSH labs.
+        """
         validate_name(name)
-        prov = get_provider(provider)
-        nodes = prov.find(name)
-        if not nodes:
-            known = ", ".join(prov.labs()) or "none"
-            raise ClusterNotFound(
-                f"No lab named {name!r} (labs here: {known}). Create it with "
-                f"`swarmlab up --name {name}` or swarmlab.Lab.up(name={name!r})."
-            )
-        return cls(name, prov, nodes)
+        known: list[str] = []
+        for prov_name in [provider] if provider else ["dind", "vm", "ssh"]:
+            try:
+                prov = get_provider(prov_name)
+                nodes = prov.find(name) if (provider or name in prov.labs()) else []
+            except SwarmLabError:
+                if provider or prov_name == "dind":
+                    raise
+                continue
+            if nodes:
+                return cls(name, prov, nodes)
+            known += prov.labs()
+        raise ClusterNotFound(
+            f"No lab named {name!r} (labs here: {', '.join(sorted(set(known))) or 'none'}). "
+            f"Create it with `swarmlab up --name {name}` or swarmlab.Lab.up(name={name!r})."
+        )
 
     def down(self, quiet: bool = False) -> int:
         """Delete every container, network and volume of this lab."""
@@ -348,6 +359,6 @@ def up(name: str = "default", managers: int = 1, workers: int = 2, **kw: Any) ->
     return Lab.up(name, managers, workers, **kw)
 
 
-def connect(name: str = "default", provider: str = "dind") -> Lab:
+def connect(name: str = "default", provider: str | None = None) -> Lab:
     """``Lab.connect``: find an existing lab."""
     return Lab.connect(name, provider)

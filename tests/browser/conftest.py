@@ -28,7 +28,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """JupyterLab serving a copy of labs/ (runs must not write outputs into the repo)."""
     workdir = tmp_path_factory.mktemp("labs")
@@ -77,7 +77,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         Lab.connect(LAB_NAME).down(quiet=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM:
         pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
