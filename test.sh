@@ -13,6 +13,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   command -v vde_switch >/dev/null || need+=(vde2)
   if [ ${#need[@]} -gt 0 ]; then
     echo "[swarmlab] installing ${need[*]} for the browser and VM tests ..."
+    apt-get update -qq >/dev/null || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
