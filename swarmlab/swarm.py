@@ -50,20 +50,37 @@ def join_token(manager: Node, role: str) -> str:
     return res.stdout.strip()
 
 
-def join(node: Node, token: str, manager: Node) -> None:
-    if swarm_state(node) == "active":
+TRANSIENT = ("connection refused", "context deadline exceeded", "unavailable", "i/o timeout")
+
+
+def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
+    """Join ``node`` to the swarm at ``manager``; retry while a just-made manager warms up."""
+    state = swarm_state(node)
+    if state == "active":
         return
+    if state in ("pending", "error"):
+        # A join that never finished (or one to an older swarm) blocks a new one.
+        node.run("docker swarm leave --force", timeout=30)
     cmd = (
         f"docker swarm join --advertise-addr {node.address} --listen-addr {node.address}:2377 "
         f"--token {shlex.quote(token)} {manager.address}:2377"
     )
-    res = node.run(cmd, timeout=90)
-    if not res.ok:
-        # Never echo the token: it is a credential.
-        raise SwarmError(
-            f"{node.name} could not join the swarm at {manager.address}:2377: "
-            f"{res.stderr.replace(token, '<token>').strip()[-400:]}"
-        )
+    for attempt in range(attempts):
+        res = node.run(cmd, timeout=90)
+        if res.ok:
+            return
+        err = res.stderr.lower()
+        if attempt + 1 < attempts and any(t in err for t in TRANSIENT):
+            if swarm_state(node) in ("pending", "error"):
+                node.run("docker swarm leave --force", timeout=30)
+            time.sleep(1 + attempt)
+            continue
+        break
+    # Never echo the token: it is a credential.
+    raise SwarmError(
+        f"{node.name} could not join the swarm at {manager.address}:2377: "
+        f"{res.stderr.replace(token, '<token>').strip()[-400:]}"
+    )
 
 
 def form(nodes: Sequence[Node], log: Callable[[str], None] | None = None) -> None:
