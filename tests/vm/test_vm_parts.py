@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -62,6 +63,10 @@ def test_only_live_processes_started_for_the_lab_count(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(owner)])
     try:
         pidfile.write_text(str(proc.pid))
+        # Right after fork the child still shows pytest's command line: wait for its exec.
+        deadline = time.monotonic() + 5
+        while not _alive(pidfile, owner) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert _alive(pidfile, owner)
         assert not _alive(pidfile, tmp_path / "other-lab")  # a reused pid is not ours
         assert _kill(pidfile, owner) == 1
