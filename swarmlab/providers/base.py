@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from swarmlab.node import Node
 from swarmlab.progress import Steps
@@ -49,3 +49,20 @@ class Provider(Protocol):
     def wait_engine(self, node: Node, timeout: float = 60) -> None: ...
 
     def load_images(self, nodes: list[Node], tags: list[str]) -> None: ...
+
+
+class HostEngineClient:
+    """For providers whose nodes are not containers: the host engine, connected on first use.
+
+    Lab images are built on the host engine and streamed into the nodes from there.
+    """
+
+    _client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from swarmlab import engine
+
+            self._client = engine.connect()
+        return self._client

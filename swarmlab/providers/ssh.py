@@ -33,6 +33,7 @@ from swarmlab.errors import ClusterNotFound, ConnectError, ProviderError, SpecEr
 from swarmlab.images.build import LAB_IMAGE_TAGS
 from swarmlab.node import Node
 from swarmlab.progress import Steps
+from swarmlab.providers.base import HostEngineClient
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.ssh import SSHTransport, cache_root, known_hosts_path, lab_ssh_dir
 
@@ -109,7 +110,7 @@ def parse_inventory(data: Any, base: Path = Path(".")) -> list[Host]:
     return hosts
 
 
-class SshProvider:
+class SshProvider(HostEngineClient):
     """Machines listed in an inventory; the kit only adds a swarm and lab images."""
 
     name = "ssh"
@@ -118,15 +119,6 @@ class SshProvider:
         inventory = inventory or os.environ.get("SWARMLAB_INVENTORY")
         self.hosts = load_inventory(inventory) if inventory else None
         self._client = client
-
-    @property
-    def client(self) -> Any:
-        """The host engine: lab images are built there and streamed to the hosts."""
-        if self._client is None:
-            from swarmlab import engine
-
-            self._client = engine.connect()
-        return self._client
 
     # ----- the lab's record -----------------------------------------------------------
     def _record(self, lab: str) -> Path:

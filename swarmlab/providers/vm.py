@@ -36,6 +36,7 @@ from swarmlab.errors import (
 from swarmlab.images import vm as vmimage
 from swarmlab.node import Node
 from swarmlab.progress import Steps
+from swarmlab.providers.base import HostEngineClient
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.ssh import SSHTransport, cache_root, known_hosts_path, lab_key, private_dir
 
@@ -54,7 +55,7 @@ def labs_dir() -> Path:
     return private_dir(cache_root() / "vm" / "labs")
 
 
-class VmProvider:
+class VmProvider(HostEngineClient):
     """Nodes as qemu VMs booted from one cached Debian image, one overlay each."""
 
     name = "vm"
@@ -62,15 +63,6 @@ class VmProvider:
     def __init__(self, client: Any = None, memory_mb: int = MEMORY_MB) -> None:
         self._client = client
         self.memory_mb = memory_mb
-
-    @property
-    def client(self) -> Any:
-        """The host engine: lab images are built there and streamed into the VMs."""
-        if self._client is None:
-            from swarmlab import engine
-
-            self._client = engine.connect()
-        return self._client
 
     # ----- records ----------------------------------------------------------------------
     def _dir(self, lab: str) -> Path:
