@@ -187,6 +187,15 @@ class CheckContext:
             self._snapshot = take_snapshot(self.lab)
         return self._snapshot
 
+    def refresh(self, *, machines: bool = False) -> Snapshot:
+        """Read the cluster again and return the new snapshot (the context otherwise keeps
+        one read per run). ``machines=True`` also forgets the machine states, so the next
+        ``machines()`` / ``stopped()`` asks the provider again."""
+        self._snapshot = None
+        if machines:
+            self._machines = None
+        return self.snapshot
+
     def machines(self) -> dict[str, str]:
         """Each node's machine state as the provider sees it ("running", "exited", ...)."""
         if self._machines is None:

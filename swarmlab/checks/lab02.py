@@ -49,13 +49,6 @@ def quorum(managers: int) -> int:
     return managers // 2 + 1
 
 
-def fresh_snapshot(ctx: CheckContext) -> Snapshot:
-    """Read the cluster again (the context caches one read per check run)."""
-    ctx._snapshot = None
-    ctx._machines = None
-    return ctx.snapshot
-
-
 def settle(ctx: CheckContext, busy: Callable[[Snapshot], bool], seconds: float) -> Snapshot:
     """Re-read the cluster while ``busy(snapshot)`` says it is still changing, for at
     most ``seconds`` (a promoted manager needs ~2 s, a restarted one ~10 s)."""
@@ -63,7 +56,7 @@ def settle(ctx: CheckContext, busy: Callable[[Snapshot], bool], seconds: float) 
     deadline = time.monotonic() + float(seconds)
     while busy(snap) and time.monotonic() < deadline:
         time.sleep(1)
-        snap = fresh_snapshot(ctx)
+        snap = ctx.refresh(machines=True)
     return snap
 
 

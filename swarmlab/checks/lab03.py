@@ -46,8 +46,7 @@ def settled(ctx: CheckContext, service: str, seconds: float) -> Snapshot:
     deadline = time.monotonic() + float(seconds)
     while in_motion(snap, service) and time.monotonic() < deadline:
         time.sleep(1)
-        ctx._snapshot = None  # read again
-        snap = ctx.snapshot
+        snap = ctx.refresh()
     return snap
 
 

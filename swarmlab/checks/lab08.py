@@ -20,7 +20,6 @@ from swarmlab.checks.workload import (
     missing_service,
     not_running,
     per_node,
-    refresh,
     settle,
     spread,
     task_name,
@@ -189,7 +188,7 @@ def discovery(ctx: CheckContext) -> CheckResult:
             break
         if attempt < 2:
             time.sleep(1.5)
-            snap = refresh(ctx)
+            snap = ctx.refresh()
             svc_web, svc_api = snap.service(web) or svc_web, snap.service(api) or svc_api
     if wrong:
         return ctx.fail(f"From the client, {wrong}.",

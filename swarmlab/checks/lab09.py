@@ -17,7 +17,6 @@ from swarmlab.checks.workload import (
     missing_service,
     not_running,
     per_node,
-    refresh,
     settle,
     task_name,
 )
@@ -204,7 +203,7 @@ def bind(ctx: CheckContext) -> CheckResult:
         if time.monotonic() > deadline:  # the folders exist now: the swarm retries soon
             return not_running(ctx, snap, svc, None)
         time.sleep(1.5)
-        snap = refresh(ctx)
+        snap = ctx.refresh()
         svc = snap.service(name) or svc
 
 

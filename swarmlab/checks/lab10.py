@@ -17,7 +17,6 @@ from swarmlab.checks.workload import (
     not_running,
     parse_time,
     per_node,
-    refresh,
     settle,
     spread,
     stuck_pending,
@@ -74,7 +73,7 @@ def drain(ctx: CheckContext) -> CheckResult:
     deadline = time.monotonic() + float(ctx.params["settle_s"])
     while snap.tasks_on(node) and time.monotonic() < deadline:  # draining takes seconds
         time.sleep(1)
-        snap = refresh(ctx)
+        snap = ctx.refresh()
     left = snap.tasks_on(node)
     if left:
         return ctx.fail(f"{node} is drained but still runs {len(left)} task(s).",

@@ -61,8 +61,7 @@ def settled(ctx: CheckContext, seconds: float,
     deadline = time.monotonic() + float(seconds)
     while moving(snap) and time.monotonic() < deadline:
         time.sleep(1)
-        ctx._snapshot = None  # read the cluster again
-        snap = ctx.snapshot
+        snap = ctx.refresh()
     return snap
 
 

@@ -55,15 +55,8 @@ def settle(ctx: CheckContext, names: list[str], seconds: float) -> Snapshot:
     deadline = time.monotonic() + float(seconds)
     while any(in_motion(snap, n) for n in names) and time.monotonic() < deadline:
         time.sleep(1)
-        ctx._snapshot = None  # read again
-        snap = ctx.snapshot
+        snap = ctx.refresh()
     return snap
-
-
-def refresh(ctx: CheckContext) -> Snapshot:
-    """A new read of the cluster."""
-    ctx._snapshot = None
-    return ctx.snapshot
 
 
 def lab_node(ctx: CheckContext, hostname: str) -> str | None:

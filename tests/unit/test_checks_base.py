@@ -119,3 +119,26 @@ def test_a_stopped_node_probe_is_a_result_not_an_exception():
     res = ctx.probe("worker1", "true")
     assert res.exit_code == -1 and "stopped" in res.stderr
     assert ctx.stopped() == ["worker1"]
+
+
+def test_refresh_reads_the_cluster_again_and_keeps_the_machine_states_unless_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import swarmlab.state
+
+    first, second = snapshot("joined-1m2w"), snapshot("worker2-promoted")
+    reads: list[object] = []
+
+    def take(lab: object) -> object:
+        reads.append(lab)
+        return second
+
+    monkeypatch.setattr(swarmlab.state, "take_snapshot", take)
+    lab = fake_lab()
+    ctx = CheckContext(lab, snapshot=first)
+    assert ctx.snapshot is first and not reads
+    assert ctx.stopped() == []
+    lab.provider._states["worker1"] = "exited"  # type: ignore[attr-defined]
+    assert ctx.refresh() is second and ctx.snapshot is second and reads == [lab]
+    assert ctx.stopped() == []  # the machine states of the first read
+    assert ctx.refresh(machines=True) is second and len(reads) == 2
+    assert ctx.stopped() == ["worker1"]
