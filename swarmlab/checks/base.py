@@ -33,12 +33,22 @@ class Status(str, enum.Enum):
         return self.value
 
 
+# The machine-readable form of a result or report in a notebook's outputs. A vendor type,
+# not plain application/json: JupyterLab ranks its JSON renderer above HTML and would
+# show a JSON tree instead of the badge.
+MIME_TYPE = "application/vnd.swarmlab.check+json"
+
 _COLOURS = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.SKIP: "#757575"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CheckResult:
-    """The outcome of one exercise's check."""
+    """The outcome of one exercise's check.
+
+    It shows itself as a coloured badge (``text/html``), as one line of text
+    (``text/plain``, its ``repr``) and as JSON (``MIME_TYPE``: id, status, message, hint,
+    title) for tools that read executed notebooks.
+    """
 
     id: str
     status: Status
@@ -59,6 +69,20 @@ class CheckResult:
         if self.hint:
             text += f"\n       Hint: {self.hint}"
         return text
+
+    def __repr__(self) -> str:
+        text = f"[{self.status}] {self.id}: {self.message}"
+        if self.hint:
+            text += f" (Hint: {self.hint})"
+        return " ".join(text.splitlines())
+
+    def as_dict(self) -> dict[str, str]:
+        """What the result says, as plain JSON-able strings (details left out)."""
+        return {"id": self.id, "status": self.status.value, "message": self.message,
+                "hint": self.hint, "title": self.title}
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {MIME_TYPE: self.as_dict()}  # IPython adds text/plain and text/html
 
     def _repr_html_(self) -> str:
         return f"<div style='margin:4px 0;font-family:sans-serif'>{self._html_row()}</div>"
@@ -92,9 +116,10 @@ def _fmt(value: Any) -> str:
         return repr(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
-    """Several results; ``passed`` when none FAILed (a SKIP is not a failure)."""
+    """Several results; ``passed`` when none FAILed (a SKIP is not a failure). Shown like
+    a ``CheckResult``: HTML badges, one text line per result, and JSON (``MIME_TYPE``)."""
 
     results: tuple[CheckResult, ...]
 
@@ -131,6 +156,17 @@ class Report:
 
     def __str__(self) -> str:
         return "\n".join([*(str(r) for r in self.results), self.summary()])
+
+    def __repr__(self) -> str:
+        return "\n".join([*(repr(r) for r in self.results), self.summary()])
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary and every result's ``as_dict()``."""
+        return {"passed": self.passed, "summary": self.summary(), "counts": self.counts(),
+                "results": [r.as_dict() for r in self.results]}
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {MIME_TYPE: self.as_dict()}
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<div style='margin:4px 0'>{r._html_row()}</div>" for r in self.results)

@@ -195,8 +195,9 @@ VALUE = "hl5-Zebra-Quartz-7781"
 
 
 def shown(result: CheckResult) -> str:
-    """Everything a result can show: text, repr, HTML, details."""
+    """Everything a result can show: text, repr, HTML, JSON, details."""
     return "\n".join([str(result), repr(result), result._repr_html_(),
+                      json.dumps(result._repr_mimebundle_()),
                       json.dumps(result.details, default=str)])
 
 

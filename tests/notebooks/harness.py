@@ -12,12 +12,12 @@ builds or reshapes that cluster. ``mode="solutions"`` replaces every exercise ce
 ``labs/solutions/NN-slug.yml``; ``mode="shipped"`` runs the notebook as a learner gets it.
 
 A check cell is a code cell tagged ``check``; what it displayed (a ``CheckResult`` or a
-``Report``) is read back from the cell's outputs into ``CheckOutcome``s.
+``Report``) is read back from the cell's outputs into ``CheckOutcome``s: from their JSON
+output (``swarmlab.checks.base.MIME_TYPE``), else from the HTML badges or printed text.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import html
 import json
@@ -36,17 +36,13 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from swarmlab.checks.base import MIME_TYPE
+
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ROOT / "labs"
 SOLUTIONS = LABS / "solutions"
 MODES = ("shipped", "solutions")
 _ID_TAG = re.compile(r"^id:(\d\d\.[a-z0-9-]+)$")
-# A CheckResult shows as text/plain (its dataclass repr) and text/html (a badge).
-_PLAIN = re.compile(
-    r"CheckResult\(id='(?P<id>[^']+)', status=<Status\.(?P<status>PASS|FAIL|SKIP): "
-    r"'(?:PASS|FAIL|SKIP)'>, message=(?P<message>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"), "
-    r"hint=(?P<hint>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
-)
 _STR = re.compile(r"^\[(?P<status>PASS|FAIL|SKIP)\] (?P<id>\d\d\.[\w-]+): (?P<message>.*)$")
 _HTML = re.compile(
     r">(?P<status>PASS|FAIL|SKIP)</span> <code>(?P<id>[^<]+)</code>(?:\s*<span[^>]*>[^<]*</span>)?"
@@ -219,29 +215,35 @@ def outputs_text(cell: Any) -> str:
     return "".join(parts)
 
 
-def _unquote(literal: str) -> str:
-    try:
-        return str(ast.literal_eval(literal))
-    except (ValueError, SyntaxError):
-        return literal.strip("'\"")
-
-
 def read_outcomes(cell: Any, index: int) -> list[CheckOutcome]:
-    """The check verdicts a cell displayed: from ``text/plain`` (the dataclass repr), or
-    from the HTML badges, or from the ``__str__`` form (``print(result)``)."""
+    """The check verdicts a cell displayed: from their JSON output, else from the HTML
+    badges, else from the ``__str__`` form (``print(result)``)."""
     found: list[CheckOutcome] = []
     for out in cell.get("outputs", []):
         data = out.get("data") or {}
         plain = str(data.get("text/plain", ""))
         stream = out.get("text", "") if out.get("output_type") == "stream" else ""
-        found += (_from_repr(plain, index) or _from_html(str(data.get("text/html", "")), index)
+        found += (_from_json(data.get(MIME_TYPE), index)
+                  or _from_html(str(data.get("text/html", "")), index)
                   or _from_str(plain or stream, index))
     return found
 
 
-def _from_repr(text: str, index: int) -> list[CheckOutcome]:
-    return [CheckOutcome(m["id"], m["status"], _unquote(m["message"]), _unquote(m["hint"]),
-                         index) for m in _PLAIN.finditer(text)]
+def _from_json(value: Any, index: int) -> list[CheckOutcome]:
+    """A result's JSON (a dict with ``id`` and ``status``) or a report's (``results``)."""
+    if isinstance(value, str):  # nbformat keeps JSON outputs as objects; be lenient
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, dict):
+        return []
+    items = value.get("results", [value])
+    if not isinstance(items, list):
+        return []
+    return [CheckOutcome(str(r["id"]), str(r["status"]), str(r.get("message", "")),
+                         str(r.get("hint", "")), index)
+            for r in items if isinstance(r, dict) and "id" in r and "status" in r]
 
 
 def _from_html(text: str, index: int) -> list[CheckOutcome]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import swarmlab
 from swarmlab.checks import CheckResult, Report, Status, list_checks, run_checks
-from swarmlab.checks.base import REGISTRY, CheckContext, register
+from swarmlab.checks.base import MIME_TYPE, REGISTRY, CheckContext, register
 from swarmlab.errors import SpecError
 from tests.fixtures.recorded import fake_lab, snapshot
 
@@ -30,6 +32,39 @@ def test_result_renders_a_coloured_badge_hint_and_collapsible_details():
     assert "<details" in page and "worker1" in page
     assert "#2e7d32" in PASS._repr_html_() and "<details" not in PASS._repr_html_()
     assert "#757575" in SKIP._repr_html_()
+
+
+def test_repr_is_one_readable_line_and_json_says_status_id_message_and_hint():
+    assert repr(FAIL) == ("[FAIL] 01.promote: You promoted worker1, not worker2. "
+                          "(Hint: on manager1: `docker node demote worker1`)")
+    assert repr(PASS) == "[PASS] 01.init: manager1 is the Leader."
+    assert "\n" not in repr(CheckResult("x.y", Status.FAIL, "two\nlines", "a\nb"))
+    bundle = FAIL._repr_mimebundle_()
+    assert list(bundle) == [MIME_TYPE] and MIME_TYPE != "application/json"
+    assert bundle[MIME_TYPE] == {
+        "id": "01.promote", "status": "FAIL", "message": "You promoted worker1, not worker2.",
+        "hint": "on manager1: `docker node demote worker1`",
+        "title": "Promote worker2 to manager"}
+    json.dumps(bundle)  # details (anything) are left out: always serialisable
+
+
+def test_jupyter_gets_text_html_and_json_from_a_result_and_a_report():
+    from IPython.core.formatters import DisplayFormatter
+
+    shown, _ = DisplayFormatter().format(FAIL)
+    assert set(shown) == {"text/plain", "text/html", MIME_TYPE}
+    assert shown["text/plain"] == repr(FAIL) and ">FAIL<" in shown["text/html"]
+    report = Report((PASS, FAIL, SKIP))
+    shown, _ = DisplayFormatter().format(report)
+    assert set(shown) == {"text/plain", "text/html", MIME_TYPE}
+    assert shown["text/plain"].splitlines() == [repr(PASS), repr(FAIL), repr(SKIP),
+                                                "1/3 passed, 1 failed, 1 skipped"]
+    data = shown[MIME_TYPE]
+    assert data["passed"] is False and data["counts"] == {"PASS": 1, "FAIL": 1, "SKIP": 1}
+    assert [r["id"] for r in data["results"]] == ["01.init", "01.promote", "08.mesh"]
+    assert data["results"][2] == {"id": "08.mesh", "status": "SKIP",
+                                  "message": "Skipped: no IPVS.", "hint": "sudo modprobe ip_vs",
+                                  "title": ""}
 
 
 def test_html_escapes_what_came_from_the_cluster():
