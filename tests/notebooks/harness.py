@@ -9,7 +9,9 @@ A notebook runs in the venv's ``python3`` kernel with ``labs/`` as its working d
 and ``SWARMLAB_LAB`` naming the test's cluster, so ``start_lab("NN")`` in its first cell
 builds or reshapes that cluster. ``mode="solutions"`` replaces every exercise cell (tagged
 ``exercise`` and ``id:NN.slug``) by its reference solution from
-``labs/solutions/NN-slug.yml``; ``mode="shipped"`` runs the notebook as a learner gets it.
+``labs/solutions/NN-slug.yml`` (``solutions={id: source}`` changes some of them);
+``mode="shipped"`` runs the notebook as a learner gets it. Test labs are named ``nb...`` or
+``t-...`` (``TEST_PREFIXES``) so a test never reshapes a learner's lab.
 
 A check cell is a code cell tagged ``check``; what it displayed (a ``CheckResult`` or a
 ``Report``) is read back from the cell's outputs into ``CheckOutcome``s: from their JSON
@@ -37,11 +39,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from swarmlab.checks.base import MIME_TYPE
+from swarmlab.spec import NAME_RE
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ROOT / "labs"
 SOLUTIONS = LABS / "solutions"
 MODES = ("shipped", "solutions")
+TEST_PREFIXES = ("nb", "t-")
 _ID_TAG = re.compile(r"^id:(\d\d\.[a-z0-9-]+)$")
 _STR = re.compile(r"^\[(?P<status>PASS|FAIL|SKIP)\] (?P<id>\d\d\.[\w-]+): (?P<message>.*)$")
 _HTML = re.compile(
@@ -174,16 +178,28 @@ def execute_notebook(
     lab: str,
     mode: str,
     params: Mapping[str, Any] | None = None,
+    solutions: Mapping[str, str] | None = None,
     cell_timeout: float = 300,
 ) -> NotebookRun:
-    """Run the notebook top to bottom; ``NotebookFailed`` if a cell raises."""
+    """Run the notebook top to bottom; ``NotebookFailed`` if a cell raises.
+
+    ``solutions`` (``mode="solutions"`` only) maps exercise ids to the cell sources to run
+    instead of the reference ones; the other exercises keep theirs."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    if not lab.startswith("nb"):
-        raise ValueError("notebook test labs are named nb...: they must not touch other labs")
+    if not (NAME_RE.match(lab) and lab.startswith(TEST_PREFIXES)):
+        raise ValueError(f"notebook test labs are named {' or '.join(TEST_PREFIXES)}... "
+                         f"(a valid lab name): they must not touch other labs, not {lab!r}")
+    if solutions and mode != "solutions":
+        raise ValueError('solutions=... only goes with mode="solutions"')
     nb = nbformat.read(str(path), as_version=4)
     if mode == "solutions":
-        nb = with_solutions(nb, load_solutions(path))
+        reference = load_solutions(path)
+        unknown = sorted(set(solutions or {}) - set(reference))
+        if unknown:
+            raise ValueError(f"{path.name} has no exercise {', '.join(unknown)}; "
+                             f"it has {', '.join(sorted(reference))}")
+        nb = with_solutions(nb, {**reference, **(solutions or {})})
     client = NotebookClient(
         nb, kernel_name="python3", timeout=int(cell_timeout), allow_errors=False,
         resources={"metadata": {"path": str(LABS)}},

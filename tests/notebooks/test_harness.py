@@ -1,14 +1,24 @@
-"""The notebook harness reads check verdicts back from a cell's outputs (no cluster)."""
+"""The notebook harness without a cluster: reading verdicts back from a cell's outputs,
+filling exercise cells with (changed) solutions, refusing non-test lab names."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import nbformat
+import pytest
 from IPython.core.formatters import DisplayFormatter
 
 from swarmlab.checks import CheckResult, Report, Status
-from tests.notebooks.harness import CheckOutcome, read_outcomes
+from tests.notebooks import harness
+from tests.notebooks.harness import (
+    LABS,
+    CheckOutcome,
+    execute_notebook,
+    exercise_cells,
+    load_solutions,
+    read_outcomes,
+)
 
 FAIL = CheckResult("03.scale", Status.FAIL, "web runs 2 tasks, not 5 (it's 'web').",
                    'docker service scale web=5 & "wait"', {"tasks": 2}, "Scale web")
@@ -42,3 +52,43 @@ def test_without_json_the_html_badge_or_the_printed_text_is_read() -> None:
         nbformat.v4.new_output("stream", name="stdout", text=str(FAIL) + "\n")])
     assert read_outcomes(printed, 2) == [CheckOutcome("03.scale", "FAIL", FAIL.message,
                                                       FAIL.hint, 2)]
+
+
+class _NoKernel:
+    """Stands in for nbclient's NotebookClient: keeps the notebook, runs nothing."""
+
+    ran: list[Any] = []
+
+    def __init__(self, nb: Any, **kwargs: Any) -> None:
+        self.nb = nb
+
+    def execute(self, **kwargs: Any) -> None:
+        _NoKernel.ran.append(self.nb)
+
+
+def test_solutions_change_only_the_exercises_they_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "NotebookClient", _NoKernel)
+    path = LABS / "03-services.ipynb"
+    reference = load_solutions(path)
+    run = execute_notebook(path, lab="nb03", mode="solutions",
+                           solutions={"03.where": "where = ['manager1']"})
+    cells = exercise_cells(run.notebook)
+    assert run.notebook is _NoKernel.ran[-1]
+    assert run.notebook.cells[cells["03.where"]].source == "where = ['manager1']"
+    for ex_id in ("03.create", "03.scale"):
+        assert run.notebook.cells[cells[ex_id]].source == reference[ex_id].rstrip("\n")
+
+
+def test_solutions_and_lab_names_are_checked_before_anything_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "NotebookClient", _NoKernel)
+    path = LABS / "03-services.ipynb"
+    with pytest.raises(ValueError, match="no exercise 03.nope"):
+        execute_notebook(path, lab="nb03", mode="solutions", solutions={"03.nope": "x"})
+    with pytest.raises(ValueError, match="only goes with"):
+        execute_notebook(path, lab="nb03", mode="shipped", solutions={"03.where": "x"})
+    for bad in ("default", "mylab", "nb_03", "t-" + "x" * 30):
+        with pytest.raises(ValueError, match="notebook test labs"):
+            execute_notebook(path, lab=bad, mode="shipped")
+    execute_notebook(path, lab="t-nb03", mode="shipped")
+    assert _NoKernel.ran
