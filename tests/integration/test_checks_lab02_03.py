@@ -12,10 +12,11 @@ import pytest
 import swarmlab
 from swarmlab.checks import CheckResult, Status
 from swarmlab.checks.lab03 import read_answer
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
 pytestmark = pytest.mark.integration
-LAB02, LAB03 = "hlab02", "hlab03"
+LAB02, LAB03 = lab_name("hlab02"), lab_name("hlab03")
 HELLO = "swarmlab/tools sh -c 'while true; do echo hello world; sleep 1; done'"
 
 

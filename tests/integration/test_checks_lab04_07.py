@@ -14,9 +14,10 @@ import pytest
 
 import swarmlab
 from swarmlab.checks import CheckResult, Status
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-LAB = "hl5-chk"
+LAB = lab_name("hl5-chk")
 DELAY = "2s"
 
 pytestmark = pytest.mark.integration

@@ -15,11 +15,12 @@ import yaml
 import swarmlab
 from swarmlab.capabilities import ipvs_available
 from swarmlab.checks import CheckResult, Status
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 from tests.notebooks.harness import LABS, SOLUTIONS
 
 pytestmark = pytest.mark.integration
-LAB = "hl6-int"
+LAB = lab_name("hl6-int")
 WEB = "swarmlab/web:v1"
 
 

@@ -15,10 +15,11 @@ import pytest
 import swarmlab
 from swarmlab.checks import CheckResult, Status
 from swarmlab.state import take_snapshot
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
 pytestmark = pytest.mark.integration
-LAB00, LAB01 = "hchk-t00", "hchk-t01"
+LAB00, LAB01 = lab_name("hchk-t00"), lab_name("hchk-t01")
 SWARMLAB = str(Path(sys.executable).with_name("swarmlab"))
 
 

@@ -6,17 +6,20 @@ import sys
 import pytest
 
 import swarmlab
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
+
+SEE = lab_name("t-see")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
 @pytest.fixture(scope="module")
 def lab(host_engine):
-    lab = swarmlab.Lab.up("t-see", managers=1, workers=1, quiet=True)
+    lab = swarmlab.Lab.up(SEE, managers=1, workers=1, quiet=True)
     yield lab
     lab.down(quiet=True)
-    assert leftovers("t-see") == NOTHING
+    assert leftovers(SEE) == NOTHING
 
 
 def cli(*args):
@@ -24,21 +27,21 @@ def cli(*args):
 
 
 def test_check_fails_with_a_hint_then_passes_after_the_learner_acts(lab):
-    before = cli("check", "--name", "t-see", "00.hello")
+    before = cli("check", "--name", SEE, "00.hello")
     assert before.returncode == 1 and "FAIL" in before.stdout and "Hint:" in before.stdout
-    assert cli("exec", "--name", "t-see", "worker1", "--", "docker", "version").returncode == 0
-    after = cli("check", "--name", "t-see", "00.hello")
+    assert cli("exec", "--name", SEE, "worker1", "--", "docker", "version").returncode == 0
+    after = cli("check", "--name", SEE, "00.hello")
     assert after.returncode == 0 and "PASS" in after.stdout
 
 
 def test_unknown_exercise_id_is_a_clear_error(lab):
-    res = cli("check", "--name", "t-see", "03.scael")
+    res = cli("check", "--name", SEE, "03.scael")
     assert res.returncode == 1 and "03.scale" in res.stderr
 
 
 def test_show_writes_svg_and_png_pictures_of_the_cluster(lab, tmp_path):
     svg, png = tmp_path / "c.svg", tmp_path / "c.png"
-    assert cli("show", "--name", "t-see", "-o", str(svg)).returncode == 0
+    assert cli("show", "--name", SEE, "-o", str(svg)).returncode == 0
     assert "manager1" in svg.read_text() and "worker1" in svg.read_text()
-    assert cli("show", "--name", "t-see", "-o", str(png)).returncode == 0
+    assert cli("show", "--name", SEE, "-o", str(png)).returncode == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,15 +13,20 @@ import pytest
 
 import swarmlab
 from swarmlab.errors import ClusterNotFound, ConnectError, SpecError
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
+
+CORE, BIG, SIDE_A, SIDE_B = (lab_name(n) for n in ("t-core", "t-big", "t-side-a", "t-side-b"))
+FAILED, INTR, CLI_LAB, CLI0 = (lab_name(n) for n in ("t-failed", "t-intr", "t-cli", "t-cli0"))
+NOWHERE = lab_name("t-nothing-here")
 
 
 @pytest.fixture(scope="module")
 def lab12(host_engine):
-    lab = swarmlab.Lab.up("t-core", managers=1, workers=2, quiet=True)
+    lab = swarmlab.Lab.up(CORE, managers=1, workers=2, quiet=True)
     yield lab
     lab.down(quiet=True)
-    assert leftovers("t-core") == NOTHING
+    assert leftovers(CORE) == NOTHING
 
 
 def test_every_node_runs_its_own_dockerd_in_the_swarm(lab12):
@@ -69,14 +74,14 @@ def test_a_stopped_worker_goes_away_and_rejoins_after_start(lab12):
 
 
 def test_connect_finds_the_existing_lab_by_labels(lab12):
-    again = swarmlab.Lab.connect("t-core")
+    again = swarmlab.Lab.connect(CORE)
     assert again.node_names == lab12.node_names
     assert again.node("worker1").address == lab12.node("worker1").address
 
 
 def test_up_again_reuses_the_healthy_lab_quickly(lab12):
     t = time.monotonic()
-    again = swarmlab.Lab.up("t-core", managers=1, workers=2, quiet=True)
+    again = swarmlab.Lab.up(CORE, managers=1, workers=2, quiet=True)
     assert again.node_names == lab12.node_names
     assert time.monotonic() - t < 5
 
@@ -84,8 +89,8 @@ def test_up_again_reuses_the_healthy_lab_quickly(lab12):
 def test_unknown_node_and_unknown_lab_are_clear_errors(lab12):
     with pytest.raises(SpecError, match="Its nodes: manager1, worker1, worker2"):
         lab12.node("worker9")
-    with pytest.raises(ClusterNotFound, match="swarmlab up --name t-nothing-here"):
-        swarmlab.Lab.connect("t-nothing-here")
+    with pytest.raises(ClusterNotFound, match=f"swarmlab up --name {NOWHERE}"):
+        swarmlab.Lab.connect(NOWHERE)
 
 
 def test_load_copies_a_host_image_into_every_node(lab12, host_engine):
@@ -99,7 +104,7 @@ def test_load_copies_a_host_image_into_every_node(lab12, host_engine):
 
 
 def test_three_managers_two_workers_form_and_down_leaves_nothing(host_engine):
-    lab = swarmlab.Lab.up("t-big", managers=3, workers=2, quiet=True)
+    lab = swarmlab.Lab.up(BIG, managers=3, workers=2, quiet=True)
     try:
         rows = lab.status()
         assert [r["manager"] for r in rows if r["role"] == "manager"].count("Leader") == 1
@@ -107,13 +112,13 @@ def test_three_managers_two_workers_form_and_down_leaves_nothing(host_engine):
         assert all(r["status"] == "Ready" for r in rows)
     finally:
         lab.down(quiet=True)
-    assert leftovers("t-big") == NOTHING
+    assert leftovers(BIG) == NOTHING
 
 
 def test_two_labs_side_by_side_do_not_see_each_other(host_engine):
-    a = swarmlab.Lab.up("t-side-a", managers=1, workers=1, quiet=True)
+    a = swarmlab.Lab.up(SIDE_A, managers=1, workers=1, quiet=True)
     try:
-        b = swarmlab.Lab.up("t-side-b", managers=1, workers=1, quiet=True)
+        b = swarmlab.Lab.up(SIDE_B, managers=1, workers=1, quiet=True)
         try:
             for lab in (a, b):
                 out = lab.node("manager1").run("docker node ls -q").check().stdout.split()
@@ -121,7 +126,7 @@ def test_two_labs_side_by_side_do_not_see_each_other(host_engine):
             assert a.node("manager1").address != b.node("manager1").address
         finally:
             b.down(quiet=True)
-        assert leftovers("t-side-b") == NOTHING
+        assert leftovers(SIDE_B) == NOTHING
         assert a.node("worker1").run("docker info -f '{{.Swarm.LocalNodeState}}'").stdout.strip() == "active"
     finally:
         a.down(quiet=True)
@@ -135,42 +140,42 @@ def test_a_failed_up_leaves_nothing(host_engine, monkeypatch):
 
     monkeypatch.setattr(lab_module.swarm, "form", broken_form)
     with pytest.raises(swarmlab.SwarmError):
-        swarmlab.Lab.up("t-failed", managers=1, workers=1, quiet=True)
-    assert leftovers("t-failed") == NOTHING
+        swarmlab.Lab.up(FAILED, managers=1, workers=1, quiet=True)
+    assert leftovers(FAILED) == NOTHING
 
 
 def test_ctrl_c_during_up_leaves_nothing(host_engine):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "swarmlab.cli", "up", "--name", "t-intr", "-w", "2"],
+        [sys.executable, "-m", "swarmlab.cli", "up", "--name", INTR, "-w", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     # Interrupt once the node containers are being started.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and leftovers("t-intr")["containers"] == 0:
+    while time.monotonic() < deadline and leftovers(INTR)["containers"] == 0:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
-    assert leftovers("t-intr") == NOTHING, out
+    assert leftovers(INTR) == NOTHING, out
 
 
 def test_cli_up_status_exec_down_round_trip(host_engine):
     env = {**os.environ}
     cli = [sys.executable, "-m", "swarmlab.cli"]
-    up = subprocess.run([*cli, "up", "--name", "t-cli", "-w", "1"], capture_output=True, text=True, env=env)
+    up = subprocess.run([*cli, "up", "--name", CLI_LAB, "-w", "1"], capture_output=True, text=True, env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "Leader" in up.stdout
-        ex = subprocess.run([*cli, "exec", "--name", "t-cli", "worker1", "--", "hostname"],
+        ex = subprocess.run([*cli, "exec", "--name", CLI_LAB, "worker1", "--", "hostname"],
                             capture_output=True, text=True)
         assert ex.returncode == 0 and ex.stdout.strip() == "worker1"
-        bad = subprocess.run([*cli, "exec", "--name", "t-cli", "worker1", "--", "exit 3"],
+        bad = subprocess.run([*cli, "exec", "--name", CLI_LAB, "worker1", "--", "exit 3"],
                              capture_output=True, text=True)
         assert bad.returncode == 3
-        zero = subprocess.run([*cli, "up", "--name", "t-cli0", "-m", "0"], capture_output=True, text=True)
+        zero = subprocess.run([*cli, "up", "--name", CLI0, "-m", "0"], capture_output=True, text=True)
         assert zero.returncode == 1 and "out of range" in zero.stderr
-        assert leftovers("t-cli0") == NOTHING
+        assert leftovers(CLI0) == NOTHING
     finally:
-        down = subprocess.run([*cli, "down", "--name", "t-cli"], capture_output=True, text=True)
+        down = subprocess.run([*cli, "down", "--name", CLI_LAB], capture_output=True, text=True)
     assert down.returncode == 0
-    assert leftovers("t-cli") == NOTHING
+    assert leftovers(CLI_LAB) == NOTHING

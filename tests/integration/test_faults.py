@@ -12,24 +12,27 @@ import pytest
 
 import swarmlab
 from swarmlab.providers.dind import container_name
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
+
+FAULT, RESTART = lab_name("t-fault"), lab_name("t-restart")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
 @pytest.fixture(scope="module")
 def lab(host_engine):
-    lab = swarmlab.Lab.up("t-fault", managers=1, workers=2, quiet=True)
+    lab = swarmlab.Lab.up(FAULT, managers=1, workers=2, quiet=True)
     yield lab
-    swarmlab.Lab.connect("t-fault").down(quiet=True)
-    assert leftovers("t-fault") == NOTHING
+    swarmlab.Lab.connect(FAULT).down(quiet=True)
+    assert leftovers(FAULT) == NOTHING
 
 
 def test_a_killed_node_comes_back_with_the_same_address_and_rejoins(lab, host_engine):
     before = lab.node("worker1").address
-    host_engine.containers.get(container_name("t-fault", "worker1")).kill()
+    host_engine.containers.get(container_name(FAULT, "worker1")).kill()
     lab.start("worker1")
-    again = swarmlab.Lab.connect("t-fault")
+    again = swarmlab.Lab.connect(FAULT)
     assert again.node("worker1").address == before
     row = next(r for r in again.status() if r["node"] == "worker1")
     assert row["status"] == "Ready" and row["machine"] == "running"
@@ -38,8 +41,8 @@ def test_a_killed_node_comes_back_with_the_same_address_and_rejoins(lab, host_en
 
 
 def test_up_repairs_a_lab_whose_node_was_removed_by_hand(lab, host_engine):
-    host_engine.containers.get(container_name("t-fault", "worker2")).remove(force=True, v=True)
-    repaired = swarmlab.Lab.up("t-fault", managers=1, workers=2, quiet=True)
+    host_engine.containers.get(container_name(FAULT, "worker2")).remove(force=True, v=True)
+    repaired = swarmlab.Lab.up(FAULT, managers=1, workers=2, quiet=True)
     rows = {r["node"]: r for r in repaired.status()}
     assert sorted(rows) == ["manager1", "worker1", "worker2"]
     assert all(r["status"] == "Ready" for r in rows.values())
@@ -58,8 +61,8 @@ STEP_MARKERS = [
 
 @pytest.mark.parametrize("after", STEP_MARKERS)
 def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
-    lab_name = f"t-intr{STEP_MARKERS.index(after)}"
-    proc = subprocess.Popen([*CLI, "up", "--name", lab_name, "-w", "1"],
+    name = lab_name(f"t-intr{STEP_MARKERS.index(after)}")
+    proc = subprocess.Popen([*CLI, "up", "--name", name, "-w", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     assert proc.stdout is not None
@@ -71,8 +74,8 @@ def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
     out = "".join(seen) + proc.communicate(timeout=90)[0]
     assert proc.returncode in (130, 0), out
     if proc.returncode == 0:  # finished before the signal landed: clean up the normal way
-        subprocess.run([*CLI, "down", "--name", lab_name], check=True)
-    assert leftovers(lab_name) == NOTHING, out
+        subprocess.run([*CLI, "down", "--name", name], check=True)
+    assert leftovers(name) == NOTHING, out
 
 
 def _dockerd_pid() -> int | None:
@@ -91,7 +94,7 @@ def _dockerd_pid() -> int | None:
 @pytest.mark.skipif(os.path.exists("/run/systemd/system"),
                     reason="restarts dockerd by signal; on a systemd host use systemctl instead")
 def test_host_engine_restart_brings_the_lab_back(host_engine):
-    swarmlab.Lab.up("t-restart", managers=1, workers=1, quiet=True)
+    swarmlab.Lab.up(RESTART, managers=1, workers=1, quiet=True)
     try:
         pid = _dockerd_pid()
         assert pid, "no host dockerd found"
@@ -102,10 +105,10 @@ def test_host_engine_restart_brings_the_lab_back(host_engine):
         from swarmlab import engine
 
         engine.ensure(log=lambda _msg: None)
-        back = swarmlab.Lab.up("t-restart", managers=1, workers=1, quiet=True)
+        back = swarmlab.Lab.up(RESTART, managers=1, workers=1, quiet=True)
         rows = {r["node"]: r for r in back.status()}
         assert all(r["status"] == "Ready" for r in rows.values()), rows
         assert rows["manager1"]["manager"] == "Leader"
     finally:
-        swarmlab.Lab.connect("t-restart").down(quiet=True)
-    assert leftovers("t-restart") == NOTHING
+        swarmlab.Lab.connect(RESTART).down(quiet=True)
+    assert leftovers(RESTART) == NOTHING

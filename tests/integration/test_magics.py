@@ -16,9 +16,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import swarmlab
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-LAB = "hviz-mag"
+LAB, NOWHERE = lab_name("hviz-mag"), lab_name("hviz-none")
 
 pytestmark = pytest.mark.integration
 
@@ -118,9 +119,9 @@ def test_unknown_node_is_a_clear_message(shell: InteractiveShell) -> None:
 
 
 def test_unknown_lab_is_a_clear_message_and_not_remembered(shell: InteractiveShell) -> None:
-    result, _, err = run(shell, "%node --lab hviz-none manager1 true")
+    result, _, err = run(shell, f"%node --lab {NOWHERE} manager1 true")
     assert isinstance(result.error_in_exec, UsageError)
-    assert "No lab named 'hviz-none'" in err
+    assert f"No lab named '{NOWHERE}'" in err
     result, out, _ = run(shell, "%node manager1 echo still-here")
     assert result.success and out == "still-here\n"
 

@@ -8,14 +8,17 @@ import sys
 import pytest
 
 import swarmlab
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
+
+SEC, BAD, VANISH = lab_name("t-sec"), lab_name("t-bad"), lab_name("t-vanish")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
 @pytest.fixture(scope="module")
 def lab(host_engine):
-    lab = swarmlab.Lab.up("t-sec", managers=1, workers=1, quiet=True)
+    lab = swarmlab.Lab.up(SEC, managers=1, workers=1, quiet=True)
     yield lab
     lab.down(quiet=True)
 
@@ -70,22 +73,22 @@ def test_join_tokens_never_appear_in_errors(lab):
 
 
 def test_loading_an_image_that_does_not_exist_says_how_to_get_it(lab):
-    res = subprocess.run([*CLI, "load", "--name", "t-sec", "no-such-image:1"],
+    res = subprocess.run([*CLI, "load", "--name", SEC, "no-such-image:1"],
                          capture_output=True, text=True)
     assert res.returncode == 1
     assert "not on the host" in res.stderr and "Build it" in res.stderr
 
 
 def test_odd_lab_names_and_bad_counts_are_refused_before_anything_exists(host_engine):
-    for args in (["--name", "Bad Name!"], ["--name", "t-bad", "-w", "-1"],
-                 ["--name", "t-bad", "-m", "12"]):
+    for args in (["--name", "Bad Name!"], ["--name", BAD, "-w", "-1"],
+                 ["--name", BAD, "-m", "12"]):
         res = subprocess.run([*CLI, "up", *args], capture_output=True, text=True)
         assert res.returncode == 1 and "error:" in res.stderr, res.stderr
-    assert leftovers("t-bad") == NOTHING
+    assert leftovers(BAD) == NOTHING
 
 
 def test_a_command_on_a_node_that_vanishes_is_a_connect_error(host_engine):
-    lab = swarmlab.Lab.up("t-vanish", managers=1, workers=0, form_swarm=False, quiet=True)
+    lab = swarmlab.Lab.up(VANISH, managers=1, workers=0, form_swarm=False, quiet=True)
     node = lab.node("manager1")
     lab.down(quiet=True)
     with pytest.raises(swarmlab.ConnectError, match="does not exist"):

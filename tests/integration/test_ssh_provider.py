@@ -13,10 +13,11 @@ from swarmlab.errors import ProviderError, SpecError
 from swarmlab.providers.dind import DindProvider
 from swarmlab.providers.ssh import SshProvider
 from swarmlab.transport.ssh import lab_key
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-HOSTS = "hssh-hosts"  # the dind machines
-LAB = "hssh-inv"  # the lab made on them over SSH
+HOSTS = lab_name("hssh-hosts")  # the dind machines
+LAB = lab_name("hssh-inv")  # the lab made on them over SSH
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def test_stop_says_it_cannot_power_hosts_without_systemd(sshlab):
 
 def test_an_inventory_without_the_asked_host_is_a_clear_error(inventory, host_engine):
     with pytest.raises(SpecError, match="no host 'worker3'"):
-        swarmlab.Lab.up("hssh-big", 1, 3, provider_obj=SshProvider(inventory, client=host_engine),
+        swarmlab.Lab.up(lab_name("hssh-big"), 1, 3, provider_obj=SshProvider(inventory, client=host_engine),
                         quiet=True)
 
 

@@ -13,9 +13,10 @@ import swarmlab
 from swarmlab.errors import ConnectError
 from swarmlab.providers.dind import DindProvider
 from swarmlab.transport.ssh import SSHTransport, known_hosts_path, lab_key
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-LAB = "hssh-t"
+LAB = lab_name("hssh-t")
 
 
 @pytest.fixture(scope="module")

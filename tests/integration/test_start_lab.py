@@ -6,9 +6,10 @@ import pytest
 
 import swarmlab
 from swarmlab.labs import start_lab
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-NAME = "t-start"
+NAME = lab_name("t-start")
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ import pytest
 import swarmlab
 from swarmlab.viz import timeline, topology, watch
 from swarmlab.viz.widgets import LivePanel
+from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
-LAB = "hviz-live"
+LAB = lab_name("hviz-live")
 
 pytestmark = pytest.mark.integration
 
