@@ -1,10 +1,17 @@
-"""Verdicts several labs share: no swarm, no leader, stopped nodes."""
+"""Verdicts several labs share: no swarm, no leader, stopped nodes; checks that need
+something found first."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 from swarmlab.capabilities import IPVS_HOW, ipvs_available
-from swarmlab.checks.base import CheckContext, CheckResult
+from swarmlab.checks.base import CheckContext, CheckFn, CheckResult
 from swarmlab.state import NodeInfo
+
+Found = TypeVar("Found")
 
 
 def start_hint(names: list[str]) -> str:
@@ -54,3 +61,16 @@ def needs_ipvs(ctx: CheckContext, node: str) -> CheckResult | None:
     """A SKIP when ``node``'s kernel has no IPVS (routing mesh, VIPs); None when it has."""
     ok, why = ipvs_available(ctx.lab.node(node))
     return None if ok else ctx.skip(why, IPVS_HOW)
+
+
+def needs(find: Callable[[CheckContext], Found | CheckResult]
+          ) -> Callable[[Callable[[CheckContext, Found], CheckResult]], CheckFn]:
+    """A check that needs something first (the lab's service, ...): ``find`` gives it to
+    the check as its second argument, or returns the FAIL that is then the verdict."""
+    def wrap(check: Callable[[CheckContext, Found], CheckResult]) -> CheckFn:
+        @functools.wraps(check)
+        def run(ctx: CheckContext) -> CheckResult:
+            found = find(ctx)
+            return found if isinstance(found, CheckResult) else check(ctx, found)
+        return run
+    return wrap

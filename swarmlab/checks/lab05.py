@@ -8,7 +8,7 @@ nodes with an unchanged task spec), never from what the notebook did.
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import start_hint, swarm_problem
+from swarmlab.checks.common import needs, start_hint, swarm_problem
 from swarmlab.checks.service_state import (
     created,
     engine_started,
@@ -67,11 +67,9 @@ def _replaced(snap: Snapshot, name: str, node: str) -> bool:
 
 @register("05.rescheduled", title="A stopped worker's tasks run elsewhere", lab="05",
           params=_PARAMS)
-def rescheduled(ctx: CheckContext) -> CheckResult:
+@needs(_service)
+def rescheduled(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
     wrong = _wrong_node_stopped(ctx, node)
     if wrong is not None:
         return wrong
@@ -114,9 +112,13 @@ def _ready(snap: Snapshot, node: str) -> bool:
     return me is not None and me.ready
 
 
-def _came_back(ctx: CheckContext, name: str, node: str,
-               svc: ServiceInfo) -> Snapshot | CheckResult:
-    """The node is up and Ready again after an outage; else the FAIL saying why not."""
+def _came_back(ctx: CheckContext) -> tuple[ServiceInfo, Snapshot] | CheckResult:
+    """The service once the node is up and Ready again after an outage; else the FAIL
+    saying why not (no service, or the node is not back from an outage)."""
+    name, node = str(ctx.params["service"]), str(ctx.params["node"])
+    svc = _service(ctx)
+    if isinstance(svc, CheckResult):
+        return svc
     if node in ctx.stopped():
         return ctx.fail(f"{node} is still powered off.",
                               f"start it again: {start_hint([node])}", stopped=ctx.stopped())
@@ -134,19 +136,15 @@ def _came_back(ctx: CheckContext, name: str, node: str,
             f"do exercise 05.rescheduled first: lab.stop({node!r}), wait until `docker "
             f"service ps {name}` shows its tasks on other nodes, then lab.start({node!r})",
             tasks_per_node=per_node(live_tasks(snap, name)))
-    return snap
+    return svc, snap
 
 
 @register("05.no-rebalance", title="The returned worker gets no tasks back", lab="05",
           params=_PARAMS)
-def no_rebalance(ctx: CheckContext) -> CheckResult:
+@needs(_came_back)
+def no_rebalance(ctx: CheckContext, found: tuple[ServiceInfo, Snapshot]) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
-    snap = _came_back(ctx, name, node, svc)
-    if isinstance(snap, CheckResult):
-        return snap
+    svc, snap = found
     counts = per_node(live_tasks(snap, name))
     moved = moved_away(snap, name, node)
     details = {"tasks_per_node": counts, "slots_moved": moved}
@@ -169,14 +167,10 @@ def no_rebalance(ctx: CheckContext) -> CheckResult:
 
 @register("05.rebalanced", title="Tasks spread again after a rebalance", lab="05",
           params=_PARAMS)
-def rebalanced(ctx: CheckContext) -> CheckResult:
+@needs(_came_back)
+def rebalanced(ctx: CheckContext, found: tuple[ServiceInfo, Snapshot]) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
-    snap = _came_back(ctx, name, node, svc)
-    if isinstance(snap, CheckResult):
-        return snap
+    svc, snap = found
     live = live_tasks(snap, name)
     counts = per_node(live)
     nodes = [n.hostname for n in snap.nodes if n.ready and n.availability == "active"]

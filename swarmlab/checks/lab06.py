@@ -8,7 +8,7 @@ tests pass a shorter one through ``SWARMLAB_LAB_PARAMS``).
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.common import needs, swarm_problem
 from swarmlab.checks.service_state import (
     created,
     duration,
@@ -77,10 +77,8 @@ def _policy(svc: ServiceInfo) -> dict[str, object]:
 
 
 @register("06.configured", title="A service with an update policy", lab="06", params=_PARAMS)
-def configured(ctx: CheckContext) -> CheckResult:
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
+@needs(_service)
+def configured(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     p = ctx.params
     want_n, want_par = int(p["replicas"]), int(p["parallelism"])
     want_delay = duration(p["update_delay"])
@@ -130,10 +128,8 @@ def _times(tasks: tuple[TaskInfo, ...]) -> list[str]:
 
 
 @register("06.updated", title="A rolling update in batches", lab="06", params=_PARAMS)
-def updated(ctx: CheckContext) -> CheckResult:
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
+@needs(_service)
+def updated(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     p = ctx.params
     new, old = str(p["new_image"]), str(p["image"])
     how = f"`docker service update --image {new} {svc.name}`"
@@ -185,10 +181,8 @@ def updated(ctx: CheckContext) -> CheckResult:
 
 
 @register("06.failure-action", title="A failed update pauses", lab="06", params=_PARAMS)
-def failure_action(ctx: CheckContext) -> CheckResult:
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
+@needs(_service)
+def failure_action(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     p = ctx.params
     broken = str(p["broken_image"])
     action = svc.update_config.failure_action if svc.update_config else "pause"
@@ -224,10 +218,8 @@ def failure_action(ctx: CheckContext) -> CheckResult:
 
 
 @register("06.rollback", title="Roll back to v1", lab="06", params=_PARAMS)
-def rollback(ctx: CheckContext) -> CheckResult:
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
+@needs(_service)
+def rollback(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     p = ctx.params
     old = str(p["image"])
     how = f"`docker service rollback {svc.name}`"

@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
 from swarmlab.checks.workload import (
     in_task,
-    missing_service,
     not_running,
     per_node,
-    settle,
+    settled_service,
     task_name,
 )
 from swarmlab.state import MountInfo, ServiceInfo, Snapshot, TaskInfo
@@ -51,17 +49,15 @@ def _show(m: MountInfo) -> str:
     return f"type={m.type},source={m.source or '(anonymous)'},target={m.target}{opts}"
 
 
-def _service(ctx: CheckContext, name: str,
-             how: str) -> tuple[Snapshot, ServiceInfo | None, CheckResult | None]:
-    """The settled service, or the FAIL saying there is none (or no swarm)."""
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return ctx.snapshot, None, problem
-    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
-    svc = snap.service(name)
-    if svc is None:
-        return snap, None, missing_service(ctx, snap, name, how)
-    return snap, svc, None
+def _mounted(ctx: CheckContext, name: str, kind: str, source: str, target: str,
+             how: str) -> tuple[Snapshot, ServiceInfo] | CheckResult:
+    """The settled service with the mount asked for; else the FAIL saying there is no
+    swarm or no such service, or what differs in its mount."""
+    found = settled_service(ctx, name, how, _NO_SWARM)
+    if isinstance(found, CheckResult):
+        return found
+    wrong = mount_problem(ctx, found[1], kind, source, target, how)
+    return found if wrong is None else wrong
 
 
 def starts(log: str) -> list[str]:
@@ -80,13 +76,10 @@ def volume(ctx: CheckContext) -> CheckResult:
     how = (f"on manager1: `docker service create --name {name} --constraint "
            f"node.hostname=={node} --mount type=volume,source={vol},target={target} {IMAGE}`, "
            f"then `docker service update --force {name}`")
-    snap, svc, problem = _service(ctx, name, how)
-    if problem is not None:
-        return problem
-    assert svc is not None
-    wrong = mount_problem(ctx, svc, "volume", vol, target, how)
-    if wrong is not None:
-        return wrong
+    found = _mounted(ctx, name, "volume", vol, target, how)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     running = snap.tasks_of(name)
     if not running:
         return not_running(ctx, snap, svc, svc.replicas)
@@ -124,13 +117,10 @@ def nocopy(ctx: CheckContext) -> CheckResult:
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
     how = (f"on manager1: `docker service create --name {name} --mount "
            f"type=volume,source={vol},target={target},volume-nocopy {IMAGE}`")
-    snap, svc, problem = _service(ctx, name, how)
-    if problem is not None:
-        return problem
-    assert svc is not None
-    wrong = mount_problem(ctx, svc, "volume", vol, target, how)
-    if wrong is not None:
-        return wrong
+    found = _mounted(ctx, name, "volume", vol, target, how)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     mount = next(m for m in svc.mounts if m.target.rstrip("/") == target)
     running = snap.tasks_of(name)
     if not running:
@@ -171,13 +161,10 @@ def bind(ctx: CheckContext) -> CheckResult:
     how = (f"create {source} on every node (`%node worker1 mkdir -p {source}`, ...), then on "
            f"manager1: `docker service create --name {name} --mode global --mount "
            f"type=bind,source={source},target={target} swarmlab/tools`")
-    snap, svc, problem = _service(ctx, name, how)
-    if problem is not None:
-        return problem
-    assert svc is not None
-    wrong = mount_problem(ctx, svc, "bind", source, target, how)
-    if wrong is not None:
-        return wrong
+    found = _mounted(ctx, name, "bind", source, target, how)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     if svc.mode != "global":
         return ctx.fail(f"{name} runs {svc.replicas} replica(s), not one task on every node.",
                         f"`docker service rm {name}`, then {how}")
@@ -215,13 +202,10 @@ def per_node_data(ctx: CheckContext) -> CheckResult:
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
     how = (f"on manager1: `docker service create --name {name} --mode global --mount "
            f"type=volume,source={vol},target={target} {IMAGE}`")
-    snap, svc, problem = _service(ctx, name, how)
-    if problem is not None:
-        return problem
-    assert svc is not None
-    wrong = mount_problem(ctx, svc, "volume", vol, target, how)
-    if wrong is not None:
-        return wrong
+    found = _mounted(ctx, name, "volume", vol, target, how)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     running = snap.tasks_of(name)
     nodes = sorted({t.node for t in running})
     if len(nodes) < 2:

@@ -17,11 +17,11 @@ from swarmlab.checks.workload import (
     not_running,
     parse_time,
     per_node,
-    settle,
+    settled_service,
     spread,
     stuck_pending,
 )
-from swarmlab.state import NodeInfo, Snapshot
+from swarmlab.state import NodeInfo, ServiceInfo, Snapshot
 
 _NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('10')` again"
 _WEB = "on manager1: `docker service create --name web --replicas 6 swarmlab/web:v1`"
@@ -54,22 +54,27 @@ def _availability(ctx: CheckContext, snap: Snapshot, node: str, want: str,
                     availability={n.hostname: n.availability for n in snap.nodes})
 
 
+def _web_with(ctx: CheckContext, name: str, node: str, want: str,
+              cmd: str) -> tuple[Snapshot, ServiceInfo] | CheckResult:
+    """The settled service while ``node`` is ``want`` (drain, pause); else the FAIL saying
+    there is no swarm or no such service, or which node is ``want`` instead."""
+    found = settled_service(ctx, name, _WEB, _NO_SWARM)
+    if isinstance(found, CheckResult):
+        return found
+    wrong = _availability(ctx, found[0], node, want, cmd)
+    return found if wrong is None else wrong
+
+
 # ----- 10.drain ---------------------------------------------------------------------------
 @register("10.drain", title="Drain a node", lab="10",
           params={"node": "worker1", "service": "web", "settle_s": 25})
 def drain(ctx: CheckContext) -> CheckResult:
     node, name = str(ctx.params["node"]), str(ctx.params["service"])
     cmd = f"on manager1: `docker node update --availability drain {node}`"
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
-    svc = snap.service(name)
-    if svc is None:
-        return missing_service(ctx, snap, name, _WEB)
-    wrong = _availability(ctx, snap, node, "drain", cmd)
-    if wrong is not None:
-        return wrong
+    found = _web_with(ctx, name, node, "drain", cmd)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     deadline = time.monotonic() + float(ctx.params["settle_s"])
     while snap.tasks_on(node) and time.monotonic() < deadline:  # draining takes seconds
         time.sleep(1)
@@ -95,16 +100,10 @@ def pause(ctx: CheckContext) -> CheckResult:
                         int(ctx.params["scale_to"]))
     cmd = (f"on manager1: `docker node update --availability pause {node}`, then "
            f"`docker service scale {name}={want}`")
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
-    svc = snap.service(name)
-    if svc is None:
-        return missing_service(ctx, snap, name, _WEB)
-    wrong = _availability(ctx, snap, node, "pause", cmd)
-    if wrong is not None:
-        return wrong
+    found = _web_with(ctx, name, node, "pause", cmd)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     kept = snap.tasks_of(name)
     kept_here = [t for t in kept if t.node == node]
     if not kept_here:
@@ -205,13 +204,10 @@ def constraint(ctx: CheckContext) -> CheckResult:
         p["replicas"])
     create = (f"on manager1: `docker service create --name {name} --replicas {want} "
               f"--constraint 'node.labels.{key} == {value}' swarmlab/web:v1`")
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = settle(ctx, [name], float(p["settle_s"]))
-    svc = snap.service(name)
-    if svc is None:
-        return missing_service(ctx, snap, name, create)
+    found = settled_service(ctx, name, create, _NO_SWARM)
+    if isinstance(found, CheckResult):
+        return found
+    snap, svc = found
     rules = label_rules(svc.constraints)
     labelled = [n.hostname for n in snap.nodes if n.labels.get(key) == value]
     if (key, "==", value) not in rules:

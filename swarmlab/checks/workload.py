@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime
 
 from swarmlab.checks.base import CheckContext, CheckResult
+from swarmlab.checks.common import swarm_problem
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 from swarmlab.transport.base import CommandResult
 
@@ -57,6 +58,21 @@ def settle(ctx: CheckContext, names: list[str], seconds: float) -> Snapshot:
         time.sleep(1)
         snap = ctx.refresh()
     return snap
+
+
+def settled_service(ctx: CheckContext, name: str, how: str,
+                    no_swarm: str) -> tuple[Snapshot, ServiceInfo] | CheckResult:
+    """The cluster once ``name``'s tasks settle (for at most the ``settle_s`` parameter) and
+    the service; else the FAIL saying there is no swarm (``no_swarm``: the hint) or no such
+    service (``how``: how to create it)."""
+    problem = swarm_problem(ctx, no_swarm)
+    if problem is not None:
+        return problem
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
+    svc = snap.service(name)
+    if svc is None:
+        return missing_service(ctx, snap, name, how)
+    return snap, svc
 
 
 def lab_node(ctx: CheckContext, hostname: str) -> str | None:

@@ -177,3 +177,40 @@ def test_refresh_reads_the_cluster_again_and_keeps_the_machine_states_unless_ask
     assert ctx.stopped() == []  # the machine states of the first read
     assert ctx.refresh(machines=True) is second and len(reads) == 2
     assert ctx.stopped() == ["worker1"]
+
+
+def test_a_check_that_needs_something_gets_it_or_its_fail_is_the_verdict():
+    from swarmlab.checks.common import needs
+
+    seen: list[str] = []
+
+    def find(ctx: CheckContext) -> str | CheckResult:
+        return ctx.fail("no web", "create it") if ctx.params.get("missing") else "web"
+
+    @needs(find)
+    def uses(ctx: CheckContext, name: str) -> CheckResult:
+        """Says which service it got."""
+        seen.append(name)
+        return ctx.ok(f"got {name}")
+
+    assert uses.__name__ == "uses" and uses.__doc__ == "Says which service it got."
+    assert uses(CheckContext(fake_lab())).message == "got web" and seen == ["web"]
+    res = uses(CheckContext(fake_lab(), {"missing": True}))
+    assert res.status is Status.FAIL and res.hint == "create it" and seen == ["web"]
+
+
+def test_settled_service_gives_the_service_or_says_there_is_no_swarm_or_no_service():
+    from swarmlab.checks.workload import settled_service
+
+    def ctx(name: str) -> CheckContext:
+        return CheckContext(fake_lab(), {"settle_s": 0}, snapshot(name))
+
+    snap_svc = settled_service(ctx("services"), "web", "create web", "start the lab")
+    assert not isinstance(snap_svc, CheckResult)
+    assert snap_svc[1].name == "web" and snap_svc[0].service("web") is snap_svc[1]
+    missing = settled_service(ctx("services"), "db", "create db", "start the lab")
+    assert isinstance(missing, CheckResult) and not missing.passed
+    assert missing.message == "There is no service named db; the swarm has agent, hello, web."
+    assert missing.hint == "the name must be exactly db: create db"
+    no_swarm = settled_service(ctx("no-swarm"), "web", "create web", "start the lab")
+    assert isinstance(no_swarm, CheckResult) and no_swarm.hint == "start the lab"
