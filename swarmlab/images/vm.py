@@ -25,36 +25,53 @@ from swarmlab.images.build import SUITE
 from swarmlab.progress import Steps
 from swarmlab.transport.ssh import cache_root, private_dir
 
-VERSION = "1"  # bump when the steps below change in a way the recipe text does not show
+VERSION = "2"  # bump when the steps below change in a way the recipe text does not show
 DISK_SIZE = "8G"
 PACKAGES = (
     "systemd-sysv udev dbus kmod procps iproute2 iptables netbase openssh-server "
-    "docker.io docker-cli curl ca-certificates linux-image-cloud-amd64"
+    "docker.io docker-cli curl ca-certificates linux-image-cloud-amd64 "
+    # For Vagrant boxes: the address query of vagrant-libvirt, and the network
+    # configuration Vagrant writes for private networks on Debian guests.
+    "qemu-guest-agent ifupdown isc-dhcp-client"
 )
 GUEST_ADDR = "10.0.2.15"  # the guest side of qemu's user-mode NIC (its default)
 GUEST_GW = "10.0.2.2"
 
-# Runs at every boot before sshd and dockerd: the node's private address and the lab's
-# key come from the kernel command line; the host key is made once per node (first boot
-# of its overlay) and kept, so a node that restarts keeps the key the lab recorded. Only
-# ed25519: making RSA keys takes many seconds on an emulated CPU.
-GUEST_SETUP = f"""#!/bin/sh
+# Runs at every boot before sshd and dockerd. Addresses come from the kernel command line
+# (``swarmlab.addr=IFACE:CIDR``, repeatable, and ``swarmlab.gw=IP``): the vm provider and
+# the CI Vagrant override give static ones. With none for eth0 (a Vagrant box booted by a
+# plain libvirt or another hypervisor), eth0 asks DHCP through ifupdown, which is also
+# what Vagrant uses to configure its private networks. ``swarmlab.key=`` authorizes an SSH
+# key at the first boot only, so a key Vagrant inserts later is kept. The host key is made
+# once per node (first boot of its overlay) and kept, so a node that restarts keeps the key
+# the lab recorded. Only ed25519: making RSA keys takes many seconds on an emulated CPU.
+GUEST_SETUP = """#!/bin/sh
 set -u
-ip=""; key=""
+gw=""; key=""; eth0=""
+ip link set lo up
 for w in $(cat /proc/cmdline); do
   case "$w" in
-    swarmlab.ip=*) ip=${{w#*=}} ;;
-    swarmlab.key=*) key=${{w#*=}} ;;
+    swarmlab.addr=*:*)
+      v=${w#*=}; dev=${v%%:*}; cidr=${v#*:}
+      [ "$dev" = eth0 ] && eth0=static
+      i=0; while ! ip link show "$dev" >/dev/null 2>&1 && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i+1)); done
+      ip link set "$dev" up && ip addr replace "$cidr" dev "$dev" ;;
+    swarmlab.gw=*) gw=${w#*=} ;;
+    swarmlab.key=*) key=${w#*=} ;;
   esac
 done
-ip link set lo up
-ip link set eth0 up && ip addr replace {GUEST_ADDR}/24 dev eth0
-ip route replace default via {GUEST_GW} dev eth0
-if [ -n "$ip" ] && ip link show eth1 >/dev/null 2>&1; then
-  ip link set eth1 up && ip addr replace "$ip" dev eth1
+[ -n "$gw" ] && ip route replace default via "$gw"
+dhcp=/etc/network/interfaces.d/swarmlab-eth0
+if [ -z "$eth0" ]; then
+  printf 'auto eth0\\niface eth0 inet dhcp\\n' > "$dhcp"
+else
+  rm -f "$dhcp"
 fi
 mkdir -p /root/.ssh && chmod 700 /root/.ssh
-[ -n "$key" ] && printf '%s\\n' "$key" | sed 's/:/ /' > /root/.ssh/authorized_keys
+if [ -n "$key" ] && [ ! -s /root/.ssh/authorized_keys ]; then
+  printf '%s\\n' "$key" | sed 's/:/ /' > /root/.ssh/authorized_keys
+fi
 chmod 600 /root/.ssh/authorized_keys 2>/dev/null
 k=/etc/ssh/ssh_host_ed25519_key
 [ -s "$k" ] || ssh-keygen -q -t ed25519 -N '' -f "$k"
@@ -66,7 +83,7 @@ Description=swarmlab node setup (addresses, lab key, host keys)
 DefaultDependencies=no
 After=systemd-udev-settle.service local-fs.target sys-subsystem-net-devices-eth0.device
 Wants=sys-subsystem-net-devices-eth0.device
-Before=network.target ssh.service docker.service containerd.service
+Before=network.target networking.service ssh.service docker.service containerd.service
 
 [Service]
 Type=oneshot
@@ -93,6 +110,9 @@ FILES: dict[str, str] = {
     "etc/initramfs-tools/conf.d/swarmlab.conf": "MODULES=list\n",
     "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\n",
     "etc/hosts": "127.0.0.1 localhost\n",
+    # ifupdown: the DHCP of eth0 (see GUEST_SETUP) and Vagrant's private networks.
+    "etc/network/interfaces":
+        "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n",
     # No DNS in an offline lab: fail fast instead of waiting for a resolver.
     "etc/resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
 }

@@ -173,7 +173,8 @@ class VmProvider(HostEngineClient):
             f"root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 mitigations=off "
             f"quiet loglevel=3 "
             f"systemd.hostname={name} systemd.machine_id={machine_id} "
-            f"swarmlab.ip={rec['address']}/24 swarmlab.key={key}"
+            f"swarmlab.addr=eth0:{vmimage.GUEST_ADDR}/24 swarmlab.gw={vmimage.GUEST_GW} "
+            f"swarmlab.addr=eth1:{rec['address']}/24 swarmlab.key={key}"
         )
         accel_args = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm"
                       else ["-accel", "tcg,tb-size=256", "-cpu", "max"])
