@@ -4,15 +4,20 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh
 # Slow tiers need host tools: Debian's Chromium for the browser test (Playwright never
-# downloads a browser here) and qemu + vde2 for the VM tier.
+# downloads a browser here), qemu + vde2 for the VM tier, and Vagrant with vagrant-libvirt
+# and libvirt's daemon for the Vagrant tier (tests/vagrant/libvirt-host.sh starts it).
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   command -v chromium >/dev/null || need+=(chromium)
   command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
   command -v qemu-img >/dev/null || need+=(qemu-utils)
   command -v vde_switch >/dev/null || need+=(vde2)
+  command -v vagrant >/dev/null || need+=(vagrant)
+  for pkg in vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
   if [ ${#need[@]} -gt 0 ]; then
-    echo "[swarmlab] installing ${need[*]} for the browser and VM tests ..."
+    echo "[swarmlab] installing ${need[*]} for the browser, VM and Vagrant tests ..."
     apt-get update -qq >/dev/null || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi

@@ -46,12 +46,14 @@ def main() -> None:
               type=click.Choice(["dind", "ssh", "vm", "vagrant"]))
 @click.option("--inventory", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Hosts file (YAML) for --provider ssh.")
+@click.option("--vagrant-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of the Vagrantfile for --provider vagrant (default: the kit's).")
 @click.option("--no-swarm", is_flag=True, help="Nodes with Docker but no swarm (lab 01).")
 @click.option("--recreate", is_flag=True, help="Delete a lab of that name first.")
 @click.option("--keep-on-error", is_flag=True, help="Keep what a failed up made, to debug.")
 @friendly
 def up(name: str, managers: int, workers: int, provider: str, inventory: str | None,
-       no_swarm: bool, recreate: bool, keep_on_error: bool) -> None:
+       vagrant_dir: str | None, no_swarm: bool, recreate: bool, keep_on_error: bool) -> None:
     """Create a lab (or reuse a healthy one of the same shape)."""
     import os
 
@@ -59,6 +61,8 @@ def up(name: str, managers: int, workers: int, provider: str, inventory: str | N
 
     if inventory:
         os.environ["SWARMLAB_INVENTORY"] = os.path.abspath(inventory)
+    if vagrant_dir:
+        os.environ["SWARMLAB_VAGRANT_DIR"] = os.path.abspath(vagrant_dir)
 
     lab = Lab.up(name, managers, workers, provider, form_swarm=not no_swarm,
                  recreate=recreate, keep_on_error=keep_on_error)
@@ -72,12 +76,12 @@ def up(name: str, managers: int, workers: int, provider: str, inventory: str | N
 def down(name: str, all_labs: bool) -> None:
     """Remove every container, network and volume (or VM) of a lab."""
     from swarmlab.lab import Lab
-    from swarmlab.providers import get_provider
+    from swarmlab.providers import PROVIDERS, get_provider
 
     if not all_labs:
         Lab.connect(name).down()
         return
-    for prov_name in ("dind", "vm", "ssh"):
+    for prov_name in PROVIDERS:
         prov = get_provider(prov_name)
         for lab_name in prov.labs():
             click.echo(f"lab {lab_name!r} ({prov_name}) removed ({prov.delete(lab_name)} objects)")
@@ -97,9 +101,9 @@ def status(name: str) -> None:
 @friendly
 def list_labs() -> None:
     """The labs on this machine, with their provider."""
-    from swarmlab.providers import get_provider
+    from swarmlab.providers import PROVIDERS, get_provider
 
-    for prov_name in ("dind", "vm", "ssh"):
+    for prov_name in PROVIDERS:
         for lab_name in get_provider(prov_name).labs():
             click.echo(f"{lab_name}\t{prov_name}")
 
@@ -179,6 +183,37 @@ def images_ls() -> None:
     from swarmlab.images import image_table
 
     click.echo(table(image_table(engine.connect())))
+
+
+@images.command(name="vm")
+@click.option("--force", is_flag=True, help="Rebuild even if current.")
+@friendly
+def images_vm(force: bool) -> None:
+    """Build the VM node image (Debian with its kernel and docker.io) for the vm provider."""
+    from swarmlab.images import vm
+    from swarmlab.progress import Steps
+
+    image = vm.ensure_image(Steps(), force=force)
+    click.echo(f"VM image: {image.folder}")
+
+
+@images.command(name="box")
+@click.option("--add/--no-add", default=True, show_default=True,
+              help="Also `vagrant box add` it (else only write the .box file).")
+@friendly
+def images_box(add: bool) -> None:
+    """Package the VM image as the offline Vagrant box swarmlab/trixie (libvirt)."""
+    from swarmlab.images import box
+    from swarmlab.progress import Steps
+
+    steps = Steps()
+    path = box.build_box(steps)
+    if add:
+        box.ensure_box(steps)
+        click.echo(f"Vagrant has {box.BOX_NAME} {box.box_version()}; "
+                   "set `box: swarmlab/trixie` in vagrant/swarmlab.yml to use it.")
+    click.echo(f"box file (copy it to other machines: `vagrant box add --name "
+               f"{box.BOX_NAME} FILE`): {path}")
 
 
 @main.command()

@@ -19,7 +19,7 @@ from swarmlab.errors import (
 from swarmlab.images import LAB_IMAGE_TAGS, build_all
 from swarmlab.node import Node
 from swarmlab.progress import Steps
-from swarmlab.providers import Provider, get_provider
+from swarmlab.providers import PROVIDERS, Provider, get_provider
 from swarmlab.spec import ClusterSpec, NodeSpec, validate_name
 
 
@@ -155,7 +155,7 @@ class Lab:
         """
         validate_name(name)
         known: list[str] = []
-        for prov_name in [provider] if provider else ["dind", "vm", "ssh"]:
+        for prov_name in [provider] if provider else PROVIDERS:
             try:
                 prov = get_provider(prov_name)
                 nodes = prov.find(name) if (provider or name in prov.labs()) else []

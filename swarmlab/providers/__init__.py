@@ -2,11 +2,14 @@
 
 from swarmlab.providers.base import Provider
 
-__all__ = ["Provider", "get_provider"]
+__all__ = ["PROVIDERS", "Provider", "get_provider"]
+
+# Every provider, in the order ``Lab.connect``, ``ls`` and ``down --all`` look for labs.
+PROVIDERS = ("dind", "vm", "ssh", "vagrant")
 
 
 def get_provider(name: str, **options: str) -> Provider:
-    """The provider called ``name``: dind, ssh (``inventory=PATH``), vm; vagrant later."""
+    """The provider called ``name``: dind, ssh (``inventory=PATH``), vm, vagrant."""
     from swarmlab.errors import SpecError
 
     if name == "dind":
@@ -21,4 +24,8 @@ def get_provider(name: str, **options: str) -> Provider:
         from swarmlab.providers.vm import VmProvider
 
         return VmProvider()
-    raise SpecError(f"Provider {name!r} is not available yet; use dind, ssh or vm.")
+    if name == "vagrant":
+        from swarmlab.providers.vagrant import VagrantProvider
+
+        return VagrantProvider(options.get("vagrant_dir"))
+    raise SpecError(f"There is no provider {name!r}; use one of {', '.join(PROVIDERS)}.")

@@ -35,7 +35,7 @@ from swarmlab.node import Node
 from swarmlab.progress import Steps
 from swarmlab.providers.base import HostEngineClient
 from swarmlab.spec import ClusterSpec, NodeSpec
-from swarmlab.transport.ssh import SSHTransport, cache_root, known_hosts_path, lab_ssh_dir
+from swarmlab.transport.ssh import SSHTransport, cache_root, known_hosts_path, private_dir
 
 RECORD = "inventory.yaml"
 # Addresses of NAT interfaces that every VM of a kind has (qemu user-mode, VirtualBox NAT):
@@ -114,6 +114,7 @@ class SshProvider(HostEngineClient):
     """Machines listed in an inventory; the kit only adds a swarm and lab images."""
 
     name = "ssh"
+    folder = "ssh"  # under the cache root: the lab's record (and, for ssh, its keys)
 
     def __init__(self, inventory: str | Path | None = None, client: Any = None) -> None:
         inventory = inventory or os.environ.get("SWARMLAB_INVENTORY")
@@ -122,7 +123,11 @@ class SshProvider(HostEngineClient):
 
     # ----- the lab's record -----------------------------------------------------------
     def _record(self, lab: str) -> Path:
-        return cache_root() / "ssh" / lab / RECORD
+        return cache_root() / self.folder / lab / RECORD
+
+    def _lab_dir(self, lab: str) -> Path:
+        private_dir(cache_root() / self.folder)
+        return private_dir(cache_root() / self.folder / lab)
 
     def _read(self, lab: str) -> dict[str, Any]:
         p = self._record(lab)
@@ -132,7 +137,7 @@ class SshProvider(HostEngineClient):
         return data if isinstance(data, dict) else {}
 
     def _save(self, lab: str, rec: dict[str, Any]) -> None:
-        p = lab_ssh_dir(lab) / RECORD
+        p = self._lab_dir(lab) / RECORD
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(yaml.safe_dump(rec))
@@ -149,7 +154,7 @@ class SshProvider(HostEngineClient):
         return list(self.hosts)
 
     def labs(self) -> list[str]:
-        root = cache_root() / "ssh"
+        root = cache_root() / self.folder
         return sorted(p.parent.name for p in root.glob(f"*/{RECORD}")) if root.is_dir() else []
 
     def find(self, lab: str) -> list[Node]:
@@ -306,10 +311,15 @@ class SshProvider(HostEngineClient):
         """Leave the swarm and remove the lab images on every host; forget the lab."""
         nodes = self.find(lab)
         gone = sum(_parallel(_clean_host, nodes))
-        folder = cache_root() / "ssh" / lab
-        if folder.is_dir():
-            shutil.rmtree(folder)
-            gone += 1
+        return gone + self._forget(lab)
+
+    def _forget(self, lab: str) -> int:
+        """Remove the lab's record, keys and known hosts."""
+        gone = 0
+        for folder in {cache_root() / self.folder / lab, cache_root() / "ssh" / lab}:
+            if folder.is_dir():
+                shutil.rmtree(folder)
+                gone += 1
         return gone
 
     def load_images(self, nodes: list[Node], tags: list[str]) -> None:

@@ -1,0 +1,181 @@
+"""A real `vagrant up` of the kit's Vagrantfile: vagrant-libvirt, qemu TCG, the offline box.
+
+One cluster for the module (TCG is slow and the CPU is shared). The CI-only settings live
+in ``ci-libvirt-tcg.rb`` (loaded through SWARMLAB_VAGRANT_OVERRIDE) and libvirtd is
+started by ``libvirt-host.sh``; the Vagrantfile a learner uses is the one in ``vagrant/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import swarmlab
+from swarmlab.cli import main
+from swarmlab.images import box
+from swarmlab.images.vm import tools_missing
+from swarmlab.providers.vagrant import VagrantProvider
+from swarmlab.transport.ssh import cache_root
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[1]
+LAB = "nbvag"
+VIRSH = ["virsh", "-c", "qemu:///system"]
+NEEDED = ("vagrant", "libvirtd", "virtlogd", "virsh", "vde_switch")
+missing = [t for t in NEEDED if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
+
+pytestmark = [
+    pytest.mark.vagrant,
+    pytest.mark.skipif(bool(missing or tools_missing()),
+                       reason=f"Vagrant tier needs {missing + tools_missing()} "
+                              "(test.sh installs them as root on Debian)"),
+]
+
+
+def free_port_base(count: int) -> int:
+    """A base B with B..B+count-1 and B+100..B+100+count-1 free on 127.0.0.1."""
+    for base in range(42300, 45000, 211):
+        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
+        if all(_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free port range on 127.0.0.1")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def virsh(*args: str) -> str:
+    return subprocess.run([*VIRSH, *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """libvirtd, a VDE switch and the environment the override reads; all gone after."""
+    work = tmp_path_factory.mktemp("vagrant")
+    state, pool = work / "libvirt", work / "pool"
+    pool.mkdir()
+    script = str(HERE / "libvirt-host.sh")
+    started = subprocess.run(["bash", script, "start", str(state)], capture_output=True,
+                             text=True)
+    assert started.returncode == 0, started.stdout + started.stderr
+    ours = "already answers" not in started.stdout
+    switch = work / "switch"
+    subprocess.run(["vde_switch", "--sock", str(switch), "--daemon",
+                    "--pidfile", str(work / "switch.pid")], check=True)
+    env = {
+        "SWARMLAB_VAGRANT_OVERRIDE": str(HERE / "ci-libvirt-tcg.rb"),
+        "SWARMLAB_CI_PORT_BASE": str(free_port_base(3)),
+        "SWARMLAB_CI_VDE": str(switch),
+        "SWARMLAB_CI_POOL": str(pool),
+        "SWARMLAB_BOX": box.BOX_NAME,
+        "VAGRANT_DEFAULT_PROVIDER": "libvirt",
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        subprocess.run(["pkill", "-F", str(work / "switch.pid")], check=False)
+        if "default" in virsh("pool-list", "--all", "--name").split():
+            for vol in virsh("vol-list", "default").splitlines()[2:]:
+                if vol.split():
+                    subprocess.run([*VIRSH, "vol-delete", vol.split()[0], "--pool", "default"],
+                                   check=False, capture_output=True)
+            subprocess.run([*VIRSH, "pool-destroy", "default"], check=False, capture_output=True)
+            subprocess.run([*VIRSH, "pool-undefine", "default"], check=False,
+                           capture_output=True)
+        if ours:
+            subprocess.run(["bash", script, "stop", str(state)], check=False)
+
+
+@pytest.fixture(scope="module")
+def vlab(host):
+    lab = swarmlab.Lab.up(LAB, 1, 2, provider="vagrant", recreate=True)
+    yield lab
+    lab.down()
+    domains = virsh("list", "--all", "--name").split()
+    assert not [d for d in domains if d.startswith(f"swarmlab-{LAB}-")], domains
+    assert not (cache_root() / "vagrant" / LAB).exists()
+    assert not (cache_root() / "ssh" / LAB).exists()
+
+
+def test_vagrant_up_forms_a_swarm_on_the_private_network(vlab):
+    assert vlab.provider.name == "vagrant"
+    rows = {r["node"]: r for r in vlab.status()}
+    assert set(rows) == {"manager1", "worker1", "worker2"}
+    assert {r["status"] for r in rows.values()} == {"Ready"}
+    want = {"manager1": "192.168.56.11", "worker1": "192.168.56.101",
+            "worker2": "192.168.56.102"}
+    for node in vlab.nodes:
+        assert node.address == want[node.name]
+        info = node.run("docker info -f '{{.Swarm.NodeAddr}}'").check().stdout.strip()
+        assert info == want[node.name]  # the private network, never the NAT address
+        assert node.run("hostname").check().stdout.strip() == node.name
+
+
+def test_each_vm_carries_the_lab_label_and_ssh_listens_on_loopback_only(vlab, host):
+    for node in vlab.nodes:
+        domain = f"swarmlab-{LAB}-{node.name}"
+        assert f"io.swarmlab.lab={LAB}" in virsh("desc", domain)
+    base = int(host["SWARMLAB_CI_PORT_BASE"])
+    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+    for port in (base, base + 1, base + 2):
+        binds = [ln.split()[3] for ln in listening.splitlines() if ln.split()[3].endswith(f":{port}")]
+        assert binds == [f"127.0.0.1:{port}"], binds
+    # Vagrant replaced its well-known key with one of its own for each VM.
+    rec = VagrantProvider()._read(LAB)
+    for h in rec["hosts"]:
+        assert h["key"].endswith("private_key") and LAB in h["key"]
+
+
+def test_connect_and_ls_find_the_vagrant_lab(vlab):
+    again = swarmlab.Lab.connect(LAB)
+    assert again.provider.name == "vagrant" and again.node_names == vlab.node_names
+    res = CliRunner().invoke(main, ["ls"])
+    assert f"{LAB}\tvagrant" in res.output
+
+
+def test_lab03_notebook_runs_on_the_vagrant_cluster(vlab):
+    import nbformat
+
+    from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
+
+    path = LABS / "03-services.ipynb"
+    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
+    found = []
+    for mode in ("shipped", "solutions"):
+        run = execute_notebook(path, lab=LAB, mode=mode, cell_timeout=900)
+        print(f"\n[notebook on vagrant] {run.describe()}")
+        for c in run.checks:
+            print(f"  {c}")
+        found += [f"{mode}: {p}" for p in problems(run, expected)]
+    assert not found, "\n".join(found)
+
+
+def test_halt_and_up_a_node_keep_its_address(vlab):
+    vlab.stop("worker2")
+    assert vlab.provider.states(LAB)["worker2"] == "exited"
+    vlab.start("worker2")
+    rows = {r["node"]: r for r in vlab.status()}
+    assert rows["worker2"]["machine"] == "running"
+    assert rows["worker2"]["address"] == "192.168.56.102"
+    out = vlab.node("manager1").run(
+        "docker node inspect worker2 -f '{{.Status.State}} {{.Status.Addr}}'").check().stdout
+    assert out.split() == ["ready", "192.168.56.102"]
