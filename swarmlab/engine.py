@@ -62,16 +62,48 @@ def ensure(log: Any = print) -> Any:
         )
         if proc.returncode != 0:
             raise EngineUnavailable(f"apt-get install {' '.join(missing)} failed:\n{proc.stderr}")
-    _start_dockerd(log)
+    daemon = _start_dockerd(log)
     deadline = time.monotonic() + 60
+    retried = False
     while time.monotonic() < deadline:
         try:
             return connect(timeout=5)
         except EngineUnavailable:
+            if daemon is not None and daemon.poll() is not None and not retried:
+                # It gave up (after a crash: "timeout waiting for containerd"): once more,
+                # now that it has cleared what the crashed one left.
+                log("[swarmlab] dockerd exited at start; starting it once more ...")
+                retried, daemon = True, _start_dockerd(log)
             time.sleep(0.5)
     raise EngineUnavailable(
         f"dockerd was started but does not answer after 60s; see {DOCKERD_LOG}."
     )
+
+
+CONTAINERD_PID = Path("/var/run/docker/containerd/containerd.pid")
+
+
+def _forget_dead_containerd() -> None:
+    """Remove the pid file of dockerd's own containerd when that process is gone.
+
+    A dockerd killed outright takes its containerd with it but leaves the pid file; if the
+    number now belongs to another process, the next dockerd waits for a containerd that
+    never answers and gives up ("timeout waiting for containerd to start")."""
+    try:
+        pid = int(CONTAINERD_PID.read_text().strip())
+    except (OSError, ValueError):
+        return
+    if not _is_our_containerd(pid):
+        CONTAINERD_PID.unlink(missing_ok=True)
+
+
+def _is_our_containerd(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        same_ns = os.readlink(f"/proc/{pid}/ns/pid") == os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
+    return same_ns and b"containerd" in cmdline and b"/var/run/docker/containerd" in cmdline
 
 
 def _dpkg_installed(pkg: str) -> bool:
@@ -79,17 +111,18 @@ def _dpkg_installed(pkg: str) -> bool:
     return r.returncode == 0 and "Status: install ok installed" in r.stdout
 
 
-def _start_dockerd(log: Any) -> None:
+def _start_dockerd(log: Any) -> subprocess.Popen[bytes] | None:
     if shutil.which("systemctl") and Path("/run/systemd/system").exists():
         log("[swarmlab] starting docker with systemctl ...")
         subprocess.run(["systemctl", "start", "docker"], check=False)
-        return
+        return None
     if Path("/var/run/docker.sock").exists():
         # A stale socket from a dockerd that is gone: remove it so a new one can listen.
         subprocess.run(["rm", "-f", "/var/run/docker.sock", "/var/run/docker.pid"], check=False)
+    _forget_dead_containerd()
     log(f"[swarmlab] no init system runs dockerd: starting it (log: {DOCKERD_LOG}) ...")
     with open(DOCKERD_LOG, "ab") as out:
-        subprocess.Popen(
+        return subprocess.Popen(
             ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )

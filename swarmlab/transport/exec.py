@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import docker.errors
+import requests
 
 from swarmlab.errors import ConnectError, TransportError
 from swarmlab.transport.base import CommandResult, OutputSink
@@ -61,8 +62,14 @@ class ExecTransport:
                     f"or `swarmlab start {self.node}`."
                 ) from e
             raise TransportError(f"Cannot run a command on {self.node}: {e.explanation}") from e
-        except docker.errors.DockerException as e:
-            raise ConnectError(f"Lost the Docker engine while talking to {self.node}: {e}") from e
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as e:
+            # docker-py lets the socket's own errors through unwrapped.
+            raise ConnectError(
+                f"Lost the Docker engine while talking to {self.node} ({type(e).__name__}); "
+                "a command running there may not have finished. Start the engine again "
+                "(`swarmlab setup`, or `sudo systemctl start docker`), then `swarmlab up` "
+                "brings the lab back."
+            ) from e
         except ValueError as e:
             # docker-py can misread the multiplexed stream under heavy load (its issue #3160):
             # the command ran, but its output is lost. Say so; never guess at a result.

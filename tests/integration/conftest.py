@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import docker
 import pytest
 
@@ -28,3 +31,18 @@ def host_engine():
     from swarmlab import engine
 
     return engine.connect()
+
+
+def host_dockerd_pid() -> int | None:
+    """The host's dockerd: the one in this process's PID namespace (each node's dockerd
+    runs in its node's own namespace, under docker-init, so its parent says nothing)."""
+
+    ours = os.readlink("/proc/self/ns/pid")
+    out = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True).stdout
+    for pid in (int(p) for p in out.split()):
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") == ours:
+                return pid
+        except OSError:
+            continue
+    return None

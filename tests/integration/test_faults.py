@@ -13,7 +13,7 @@ import pytest
 import swarmlab
 from swarmlab.providers.dind import container_name
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers
 
 FAULT, RESTART = lab_name("t-fault"), lab_name("t-restart")
 
@@ -78,25 +78,12 @@ def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
     assert leftovers(name) == NOTHING, out
 
 
-def _dockerd_pid() -> int | None:
-    out = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True).stdout
-    pids = [int(p) for p in out.split()]
-    # The host's dockerd is the one whose parent is not a node's containerd-shim.
-    for pid in pids:
-        with open(f"/proc/{pid}/status") as f:
-            ppid = int(next(ln for ln in f if ln.startswith("PPid:")).split()[1])
-        with open(f"/proc/{ppid}/comm") as f:
-            if "shim" not in f.read():
-                return pid
-    return None
-
-
 @pytest.mark.skipif(os.path.exists("/run/systemd/system"),
                     reason="restarts dockerd by signal; on a systemd host use systemctl instead")
 def test_host_engine_restart_brings_the_lab_back(host_engine):
     swarmlab.Lab.up(RESTART, managers=1, workers=1, quiet=True)
     try:
-        pid = _dockerd_pid()
+        pid = host_dockerd_pid()
         assert pid, "no host dockerd found"
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 60
