@@ -26,6 +26,7 @@ from swarmlab.node import Node
 from swarmlab.progress import Steps
 from swarmlab.providers.ssh import Host, SshProvider
 from swarmlab.spec import ClusterSpec, NodeSpec
+from swarmlab.transport.ssh import forget_host_key, known_hosts_path
 
 DEFAULTS: dict[str, Any] = {
     "lab": "vagrant", "managers": 1, "workers": 2, "memory": 1024, "cpus": 1,
@@ -151,7 +152,7 @@ class VagrantProvider(SshProvider):
         if check and proc.returncode != 0:
             raise ProviderError(
                 f"`vagrant {' '.join(args)}` failed (exit {proc.returncode}):\n"
-                + "\n".join(lines[-25:])
+                + "\n".join(without_backtrace(lines)[-15:])
                 + "\nHint: see vagrant/README.md, Troubleshooting; `swarmlab doctor` checks "
                 "the host."
             )
@@ -183,8 +184,12 @@ class VagrantProvider(SshProvider):
         if box == offline.BOX_NAME:
             offline.ensure_box(steps)
 
-    def _attach(self, lab: str, wanted: list[NodeSpec], steps: Steps) -> list[Node]:
-        """Read ``vagrant ssh-config`` for ``wanted`` and reach their Docker engines."""
+    def _attach(self, lab: str, wanted: list[NodeSpec], steps: Steps,
+                new: bool = False) -> list[Node]:
+        """Read ``vagrant ssh-config`` for ``wanted`` and reach their Docker engines.
+
+        ``new``: the VMs were just created, so any host key recorded for their SSH address
+        belonged to an earlier VM there and is forgotten."""
         rec = self._read(lab)
         config = parse_ssh_config(self._vagrant(lab, ["ssh-config", *(n.name for n in wanted)]))
         hosts = {h["name"]: h for h in rec.get("hosts", [])}
@@ -200,6 +205,10 @@ class VagrantProvider(SshProvider):
             ))
         rec["hosts"] = list(hosts.values())
         self._save(lab, rec)
+        if new:
+            for n in wanted:
+                h = hosts[n.name]
+                forget_host_key(known_hosts_path(lab), h["address"], int(h["port"]))
         with steps.step(f"reach {len(wanted)} VMs over SSH and their Docker engines"):
             nodes = [self._prepare(lab, Host(**hosts[n.name])) for n in wanted]
         self._save_used(lab, nodes)
@@ -212,7 +221,7 @@ class VagrantProvider(SshProvider):
         self._save(lab, rec)
         with steps.step(f"vagrant up {node.name}"):
             self._vagrant(lab, ["up", node.name], steps)
-        return self._attach(lab, [node], steps)[0]
+        return self._attach(lab, [node], steps, new=True)[0]
 
     def wait_engine(self, node: Node, timeout: float = 180) -> None:
         super().wait_engine(node, timeout=timeout)
@@ -234,7 +243,12 @@ class VagrantProvider(SshProvider):
 
     def start(self, lab: str, node: str) -> None:
         n = self._find_one(lab, node)
+        recreated = self.states(lab).get(node) == "not_created"  # destroyed by hand
         self._vagrant(lab, ["up", node], timeout=900)
+        if recreated:
+            spec = NodeSpec.parse(node)
+            self._attach(lab, [spec], Steps(quiet=True), new=True)
+            return
         self.wait_engine(n)
 
     # ----- removing ---------------------------------------------------------------------------
@@ -256,10 +270,25 @@ class VagrantProvider(SshProvider):
         return gone + self._forget(lab)
 
 
+_FRAME = re.compile(r"^\s*(from )?/\S+\.rb:\d+:in `[^']*'(: (?P<message>.*))?$")
+
+
+def without_backtrace(lines: list[str]) -> list[str]:
+    """Vagrant's output minus Ruby stack frames, keeping the error message a frame carries."""
+    kept = []
+    for line in lines:
+        m = _FRAME.match(line)
+        if m is None:
+            kept.append(line)
+        elif m.group("message"):
+            kept.append(m.group("message"))
+    return kept
+
+
 def _worth_showing(line: str) -> bool:
     """Vagrant's step lines, not the detail it prints for each domain setting."""
     return bool(_STEP_LINE.match(line)) and " -- " not in line
 
 
 __all__ = ["VagrantProvider", "default_dir", "node_address", "parse_ssh_config",
-           "parse_status", "settings"]
+           "parse_status", "settings", "without_backtrace"]

@@ -108,10 +108,29 @@ class _RecordFirstKey(paramiko.MissingHostKeyPolicy):
                 old = next(iter(known.values()))
                 raise paramiko.BadHostKeyException(hostname, key, old)
             keys.add(hostname, key.get_name(), key)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-            keys.save(str(tmp))
-            os.replace(tmp, self.path)
+            _save_keys(keys, self.path)
+
+
+def _save_keys(keys: paramiko.HostKeys, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    keys.save(str(tmp))
+    os.replace(tmp, path)
+
+
+def forget_host_key(known_hosts: Path, host: str, port: int = 22) -> bool:
+    """Drop the recorded key of ``host:port`` (a machine the kit has just made anew)."""
+    name = host if port == 22 else f"[{host}]:{port}"
+    with _FILE_LOCK:
+        if not known_hosts.exists():
+            return False
+        keys = paramiko.HostKeys()
+        keys.load(str(known_hosts))
+        if name not in keys:
+            return False
+        del keys[name]
+        _save_keys(keys, known_hosts)
+        return True
 
 
 # ----- the transport ------------------------------------------------------------------

@@ -198,3 +198,22 @@ def test_the_box_holds_metadata_disk_kernel_and_its_vagrantfile(monkeypatch, tmp
     assert meta == {"provider": "libvirt", "format": "qcow2", "virtual_size": 3}
     assert 'lv.kernel = File.join(__dir__, "vmlinuz")' in vfile
     assert 'config.ssh.username = "root"' in vfile
+
+
+def test_a_failure_shows_vagrants_message_not_its_ruby_backtrace():
+    from swarmlab.providers.vagrant import without_backtrace
+
+    out = [
+        "==> manager1: Starting domain.",
+        "==> manager1: Removing domain...",
+        "/usr/lib/ruby/vendor_ruby/fog/libvirt/requests/compute/vm_action.rb:7:in `create': "
+        "Call to virDomainCreateWithFlags failed: Failed to create PTY (Libvirt::Error)",
+        "\tfrom /usr/lib/ruby/vendor_ruby/fog/libvirt/requests/compute/vm_action.rb:7:in "
+        "`vm_action'",
+        "/usr/share/rubygems-integration/all/gems/vagrant-2.3.4/lib/vagrant/action/warden.rb:48:"
+        "in `call'",
+    ]
+    assert without_backtrace(out) == [
+        "==> manager1: Starting domain.", "==> manager1: Removing domain...",
+        "Call to virDomainCreateWithFlags failed: Failed to create PTY (Libvirt::Error)",
+    ]

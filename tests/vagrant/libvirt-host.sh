@@ -66,7 +66,7 @@ unshare -m bash -c '
   mkdir -p "$state/hostdev"
   mount --rbind /dev "$state/hostdev"
   mount -t tmpfs -o mode=0755,size=1m swarmlab-dev /dev
-  for n in null zero full random urandom tty ptmx; do
+  for n in null zero full random urandom tty; do
     if [ -L "$state/hostdev/$n" ]; then
       ln -s "$(readlink "$state/hostdev/$n")" "/dev/$n"
     else
@@ -77,6 +77,8 @@ unshare -m bash -c '
     [ -d "$state/hostdev/$d" ] || continue
     mkdir -p "/dev/$d"; mount --rbind "$state/hostdev/$d" "/dev/$d"
   done
+  # A pty must come from the devpts next to the ptmx that is opened (qemu runs as root).
+  ln -s pts/ptmx /dev/ptmx
   ln -s /proc/self/fd /dev/fd
   ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout
   ln -s /proc/self/fd/2 /dev/stderr

@@ -179,3 +179,15 @@ def test_halt_and_up_a_node_keep_its_address(vlab):
     out = vlab.node("manager1").run(
         "docker node inspect worker2 -f '{{.Status.State}} {{.Status.Addr}}'").check().stdout
     assert out.split() == ["ready", "192.168.56.102"]
+
+
+def test_up_recreates_a_vm_destroyed_by_hand(vlab):
+    prov = vlab.provider
+    prov._vagrant(LAB, ["destroy", "-f", "worker1"])  # as a learner would, by hand
+    assert prov.states(LAB)["worker1"] == "not_created"
+    back = swarmlab.Lab.up(LAB, 1, 2, provider="vagrant")  # repairs: new VM, new host key
+    rows = {r["node"]: r for r in back.status()}
+    assert {r["status"] for r in rows.values()} == {"Ready"}, rows
+    assert rows["worker1"]["address"] == "192.168.56.101"
+    images = back.node("worker1").run("docker image ls --format '{{.Repository}}:{{.Tag}}'")
+    assert "swarmlab/web:v1" in images.check().stdout
