@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
-import time
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from swarmlab.node import Node
 from swarmlab.progress import Steps
 from swarmlab.providers.ssh import Host, SshProvider
 from swarmlab.spec import ClusterSpec, NodeSpec
-from swarmlab.transport.ssh import forget_host_key, known_hosts_path
+from swarmlab.transport.ssh import cache_root, forget_host_key, known_hosts_path
 
 DEFAULTS: dict[str, Any] = {
     "lab": "vagrant", "managers": 1, "workers": 2, "memory": 1024, "cpus": 1,
@@ -134,20 +135,24 @@ class VagrantProvider(SshProvider):
         proc = subprocess.Popen(["vagrant", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=self._env(lab, rec))
         lines: list[str] = []
-        deadline = time.monotonic() + timeout
+        watchdog = threading.Timer(timeout, proc.kill)  # also when vagrant goes silent
+        watchdog.start()
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 lines.append(line.rstrip())
                 if steps is not None and _worth_showing(line):
                     steps.say("    " + line.strip())
-                if time.monotonic() > deadline:
-                    raise ProviderError(f"`vagrant {' '.join(args)}` took over {timeout:.0f}s.")
             proc.wait()
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+        finally:
+            watchdog.cancel()
+        if proc.returncode == -signal.SIGKILL:
+            raise ProviderError(f"`vagrant {' '.join(args)}` took over {timeout:.0f}s and was "
+                                "stopped. `vagrant status` in vagrant/ shows where it was.")
         out = "\n".join(lines)
         if check and proc.returncode != 0:
             raise ProviderError(
@@ -263,9 +268,11 @@ class VagrantProvider(SshProvider):
         """``vagrant destroy -f`` every VM of the lab, then forget the lab."""
         rec = self._read(lab)
         gone = 0
-        if rec and (self._lab_dir(lab) / "state").is_dir():
-            names = [h["name"] for h in rec.get("hosts", [])] or []
-            out = self._vagrant(lab, ["destroy", "-f", *names], timeout=600, check=False)
+        if rec and (cache_root() / self.folder / lab / "state").is_dir():
+            # Every machine the Vagrantfile defines for the lab's counts: also those whose
+            # `up` failed before the kit recorded them. A failure keeps the lab's record, so
+            # that `swarmlab down` can try again.
+            out = self._vagrant(lab, ["destroy", "-f"], timeout=600)
             gone += out.count("Removing domain") + out.count("Destroying VM")
         return gone + self._forget(lab)
 

@@ -217,3 +217,34 @@ def test_a_failure_shows_vagrants_message_not_its_ruby_backtrace():
         "==> manager1: Starting domain.", "==> manager1: Removing domain...",
         "Call to virDomainCreateWithFlags failed: Failed to create PTY (Libvirt::Error)",
     ]
+
+
+def fake_vagrant(tmp_path, monkeypatch, script: str) -> VagrantProvider:
+    """A `vagrant` on PATH that runs ``script``; the lab's cache in tmp_path."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "vagrant"
+    exe.write_text("#!/bin/sh\n" + script + "\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("SWARMLAB_CACHE", str(tmp_path / "cache"))
+    return VagrantProvider(VAGRANT_DIR)
+
+
+def test_a_silent_hung_vagrant_is_stopped_at_its_time_limit(tmp_path, monkeypatch):
+    from swarmlab.errors import ProviderError
+
+    prov = fake_vagrant(tmp_path, monkeypatch, "echo '==> manager1: Booting'; exec sleep 30")
+    with pytest.raises(ProviderError, match="took over 1s"):
+        prov._vagrant("vgu", ["up"], timeout=1)
+
+
+def test_a_failed_destroy_keeps_the_record_so_down_can_try_again(tmp_path, monkeypatch):
+    from swarmlab.errors import ProviderError
+
+    prov = fake_vagrant(tmp_path, monkeypatch, "echo 'The provider is busy' >&2; exit 1")
+    prov._save("vgu", {"managers": 1, "workers": 0, "hosts": [], "used": []})
+    (tmp_path / "cache" / "vagrant" / "vgu" / "state").mkdir()
+    with pytest.raises(ProviderError, match="The provider is busy"):
+        prov.delete("vgu")
+    assert "vgu" in prov.labs()
