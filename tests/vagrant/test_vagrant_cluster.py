@@ -56,6 +56,27 @@ def _free(port: int) -> bool:
     return True
 
 
+def listeners() -> dict[int, list[str]]:
+    """TCP port -> addresses listening on it, from /proc/net/tcp{,6} (no tools needed)."""
+    found: dict[int, list[str]] = {}
+    for name in ("tcp", "tcp6"):
+        path = Path("/proc/net") / name
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A":  # LISTEN
+                continue
+            addr_hex, port_hex = fields[1].split(":")
+            if len(addr_hex) == 8:
+                addr = socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr_hex)[::-1])
+            else:
+                raw = b"".join(bytes.fromhex(addr_hex[i:i + 8])[::-1] for i in range(0, 32, 8))
+                addr = socket.inet_ntop(socket.AF_INET6, raw)
+            found.setdefault(int(port_hex, 16), []).append(addr)
+    return found
+
+
 def virsh(*args: str) -> str:
     return subprocess.run([*VIRSH, *args], capture_output=True, text=True, check=True).stdout
 
@@ -135,10 +156,9 @@ def test_each_vm_carries_the_lab_label_and_ssh_listens_on_loopback_only(vlab, ho
         domain = f"swarmlab-{LAB}-{node.name}"
         assert f"io.swarmlab.lab={LAB}" in virsh("desc", domain)
     base = int(host["SWARMLAB_CI_PORT_BASE"])
-    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+    listening = listeners()
     for port in (base, base + 1, base + 2):
-        binds = [ln.split()[3] for ln in listening.splitlines() if ln.split()[3].endswith(f":{port}")]
-        assert binds == [f"127.0.0.1:{port}"], binds
+        assert listening.get(port) == ["127.0.0.1"], listening.get(port)
     # Vagrant replaced its well-known key with one of its own for each VM.
     rec = VagrantProvider()._read(LAB)
     for h in rec["hosts"]:
