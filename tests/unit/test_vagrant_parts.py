@@ -248,3 +248,12 @@ def test_a_failed_destroy_keeps_the_record_so_down_can_try_again(tmp_path, monke
     with pytest.raises(ProviderError, match="The provider is busy"):
         prov.delete("vgu")
     assert "vgu" in prov.labs()
+
+
+@needs_ruby
+def test_a_subnet_virtualbox_refuses_is_warned_about_except_for_libvirt(tmp_path):
+    res = ruby_vagrantfile({"SWARMLAB_SUBNET": "10.1.2"}, tmp_path)
+    assert res.returncode == 0 and "192.168.56.0/21" in res.stderr
+    res = ruby_vagrantfile({"SWARMLAB_SUBNET": "10.1.2",
+                            "VAGRANT_DEFAULT_PROVIDER": "libvirt"}, tmp_path)
+    assert res.returncode == 0 and res.stderr == ""
