@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from typing import Any
 
 import docker
 import pytest
+
+import swarmlab
 
 LABEL = "io.swarmlab.lab"
 
@@ -46,3 +50,16 @@ def host_dockerd_pid() -> int | None:
         except OSError:
             continue
     return None
+
+
+def module_lab(name: str, managers: int = 1, workers: int = 2) -> Any:
+    """A module-scoped fixture: lab ``name`` up for the module's tests, then down with
+    nothing left (found again by name, since a test may have killed or replaced nodes)."""
+
+    @pytest.fixture(scope="module")
+    def lab(host_engine: Any) -> Iterator[swarmlab.Lab]:
+        yield swarmlab.Lab.up(name, managers=managers, workers=workers, quiet=True)
+        swarmlab.Lab.connect(name).down(quiet=True)
+        assert leftovers(name) == NOTHING
+
+    return lab

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 import swarmlab
 from swarmlab.checks import CheckResult, Status
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import module_lab
 
 LAB = lab_name("hl5-chk")
 DELAY = "2s"
@@ -23,12 +22,7 @@ DELAY = "2s"
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine: Any) -> Iterator[swarmlab.Lab]:
-    lab = swarmlab.Lab.up(LAB, managers=1, workers=2, quiet=True)
-    yield lab
-    lab.down(quiet=True)
-    assert leftovers(LAB) == NOTHING
+lab = module_lab(LAB)
 
 
 def fresh(lab_id: str) -> swarmlab.Lab:

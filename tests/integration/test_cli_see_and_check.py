@@ -3,23 +3,15 @@
 import subprocess
 import sys
 
-import pytest
-
-import swarmlab
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import module_lab
 
 SEE = lab_name("t-see")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine):
-    lab = swarmlab.Lab.up(SEE, managers=1, workers=1, quiet=True)
-    yield lab
-    lab.down(quiet=True)
-    assert leftovers(SEE) == NOTHING
+lab = module_lab(SEE, workers=1)
 
 
 def cli(*args):

@@ -13,19 +13,14 @@ import pytest
 import swarmlab
 from swarmlab.providers.dind import container_name
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers
+from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers, module_lab
 
 FAULT, RESTART = lab_name("t-fault"), lab_name("t-restart")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine):
-    lab = swarmlab.Lab.up(FAULT, managers=1, workers=2, quiet=True)
-    yield lab
-    swarmlab.Lab.connect(FAULT).down(quiet=True)
-    assert leftovers(FAULT) == NOTHING
+lab = module_lab(FAULT)
 
 
 def test_a_killed_node_comes_back_with_the_same_address_and_rejoins(lab, host_engine):

@@ -17,19 +17,14 @@ from IPython.utils.capture import capture_output
 
 import swarmlab
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import module_lab
 
 LAB, NOWHERE = lab_name("hviz-mag"), lab_name("hviz-none")
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine: Any) -> Iterator[swarmlab.Lab]:
-    lab = swarmlab.Lab.up(LAB, managers=1, workers=2, quiet=True)
-    yield lab
-    lab.down(quiet=True)
-    assert leftovers(LAB) == NOTHING
+lab = module_lab(LAB)
 
 
 @pytest.fixture

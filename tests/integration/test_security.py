@@ -9,18 +9,14 @@ import pytest
 
 import swarmlab
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import NOTHING, leftovers, module_lab
 
 SEC, BAD, VANISH = lab_name("t-sec"), lab_name("t-bad"), lab_name("t-vanish")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine):
-    lab = swarmlab.Lab.up(SEC, managers=1, workers=1, quiet=True)
-    yield lab
-    lab.down(quiet=True)
+lab = module_lab(SEC, workers=1)
 
 
 def test_no_node_publishes_a_host_port(lab, host_engine):

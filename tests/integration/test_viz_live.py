@@ -13,19 +13,14 @@ import swarmlab
 from swarmlab.viz import timeline, topology, watch
 from swarmlab.viz.widgets import LivePanel
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import module_lab
 
 LAB = lab_name("hviz-live")
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def lab(host_engine: Any) -> Iterator[swarmlab.Lab]:
-    lab = swarmlab.Lab.up(LAB, managers=1, workers=2, quiet=True)
-    yield lab
-    lab.down(quiet=True)
-    assert leftovers(LAB) == NOTHING
+lab = module_lab(LAB)
 
 
 @pytest.fixture
