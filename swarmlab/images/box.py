@@ -103,7 +103,17 @@ def _virtual_size_gb(disk: Path) -> int:
 
 
 def vagrant_env() -> dict[str, str]:
+    """The environment the kit runs vagrant in: no update check, no colour codes."""
     return {**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_NO_COLOR": "1"}
+
+
+def require_vagrant() -> None:
+    """``CapabilityMissing`` naming the install when there is no ``vagrant`` command."""
+    if not shutil.which("vagrant"):
+        raise CapabilityMissing(
+            "Vagrant is not installed: `apt-get install vagrant vagrant-libvirt` on Debian "
+            "(or see https://developer.hashicorp.com/vagrant/install), then try again."
+        )
 
 
 def installed_versions(name: str = BOX_NAME) -> list[str]:
@@ -142,15 +152,12 @@ def ensure_box(steps: Steps | None = None) -> str:
 
 
 def _vagrant(args: list[str], check: str = "") -> subprocess.CompletedProcess[str]:
-    if not shutil.which("vagrant"):
-        raise CapabilityMissing(
-            "Vagrant is not installed: `apt-get install vagrant vagrant-libvirt` on Debian "
-            "(or see https://developer.hashicorp.com/vagrant/install), then try again."
-        )
+    require_vagrant()
     proc = subprocess.run(["vagrant", *args], capture_output=True, text=True, env=vagrant_env())
     if check and proc.returncode != 0:
         raise ImageError(f"{check} failed: {(proc.stderr or proc.stdout).strip()[-600:]}")
     return proc
 
 
-__all__ = ["BOX_NAME", "box_file", "box_version", "build_box", "ensure_box", "installed_versions"]
+__all__ = ["BOX_NAME", "box_file", "box_version", "build_box", "ensure_box", "installed_versions",
+           "require_vagrant", "vagrant_env"]

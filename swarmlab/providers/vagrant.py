@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -22,7 +21,9 @@ from typing import Any
 
 import yaml
 
-from swarmlab.errors import CapabilityMissing, ProviderError, SpecError
+from swarmlab.errors import ProviderError, SpecError
+from swarmlab.images import box as offline
+from swarmlab.images.box import require_vagrant, vagrant_env
 from swarmlab.node import Node
 from swarmlab.progress import Steps
 from swarmlab.providers.ssh import Host, SshProvider
@@ -111,11 +112,9 @@ class VagrantProvider(SshProvider):
     # ----- running vagrant ------------------------------------------------------------------
     def _env(self, lab: str, rec: dict[str, Any]) -> dict[str, str]:
         env = {
-            **os.environ,
+            **vagrant_env(),
             "VAGRANT_CWD": rec.get("vagrant_dir", str(self.vagrant_dir)),
             "VAGRANT_DOTFILE_PATH": str(self._lab_dir(lab) / "state"),
-            "VAGRANT_CHECKPOINT_DISABLE": "1",
-            "VAGRANT_NO_COLOR": "1",
             "SWARMLAB_LAB": lab,
         }
         for key in ("managers", "workers", "subnet", "box", "memory", "cpus"):
@@ -126,11 +125,7 @@ class VagrantProvider(SshProvider):
     def _vagrant(self, lab: str, args: list[str], steps: Steps | None = None,
                  timeout: float = 1800, check: bool = True) -> str:
         """Run vagrant for the lab; with ``steps``, its ``==>`` lines are the progress."""
-        if not shutil.which("vagrant"):
-            raise CapabilityMissing(
-                "Vagrant is not installed: `apt-get install vagrant vagrant-libvirt` on "
-                "Debian (VirtualBox users: https://developer.hashicorp.com/vagrant/install)."
-            )
+        require_vagrant()
         rec = self._read(lab)
         proc = subprocess.Popen(["vagrant", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=self._env(lab, rec))
@@ -184,8 +179,6 @@ class VagrantProvider(SshProvider):
         return self._attach(spec.name, spec.nodes, steps)
 
     def _maybe_offline_box(self, box: str, steps: Steps) -> None:
-        from swarmlab.images import box as offline
-
         if box == offline.BOX_NAME:
             offline.ensure_box(steps)
 
