@@ -115,13 +115,18 @@ def host(tmp_path_factory):
                 os.environ[k] = v
         subprocess.run(["pkill", "-F", str(work / "switch.pid")], check=False)
         if "default" in virsh("pool-list", "--all", "--name").split():
-            for vol in virsh("vol-list", "default").splitlines()[2:]:
-                if vol.split():
-                    subprocess.run([*VIRSH, "vol-delete", vol.split()[0], "--pool", "default"],
+            # Only what this test put there: a libvirtd that was already running may hold
+            # other people's disks in its default pool.
+            table = virsh("vol-list", "default").splitlines()[2:]  # below the header
+            for vol in (row.split()[0] for row in table if row.split()):
+                if vol.startswith((f"swarmlab-{LAB}-", "swarmlab-VAGRANTSLASH-trixie_")):
+                    subprocess.run([*VIRSH, "vol-delete", vol, "--pool", "default"],
                                    check=False, capture_output=True)
-            subprocess.run([*VIRSH, "pool-destroy", "default"], check=False, capture_output=True)
-            subprocess.run([*VIRSH, "pool-undefine", "default"], check=False,
-                           capture_output=True)
+            if ours:  # the pool vagrant-libvirt made in this test's folder
+                subprocess.run([*VIRSH, "pool-destroy", "default"], check=False,
+                               capture_output=True)
+                subprocess.run([*VIRSH, "pool-undefine", "default"], check=False,
+                               capture_output=True)
         if ours:
             subprocess.run(["bash", script, "stop", str(state)], check=False)
 
