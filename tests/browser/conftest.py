@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import lab_name
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LAB_NAME = "t-browser"
+LAB_NAME = lab_name("t-browser")
 
 
 def _free_port() -> int:

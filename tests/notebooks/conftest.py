@@ -1,4 +1,4 @@
-"""Notebook tests: each lab runs on its own ``nbNN`` cluster, deleted at the end."""
+"""Notebook tests: each lab runs on its own ``nbNN-<run suffix>`` cluster, deleted at the end."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import PREFIX, lab_name
 from tests.integration.conftest import NOTHING, leftovers
 
 
@@ -13,14 +14,14 @@ def delete_lab(name: str) -> None:
     """Remove every container, network and volume of test lab ``name`` (never another)."""
     from swarmlab.providers import get_provider
 
-    assert name.startswith("nb"), name
+    assert name.startswith(PREFIX + "nb"), name
     get_provider("dind").delete(name)
 
 
 @pytest.fixture
 def nb_lab(request: pytest.FixtureRequest) -> Iterator[str]:
     """A test lab name ``nbNN`` (NN from the test's parameter), fresh before and gone after."""
-    name = "nb" + str(request.node.callspec.params["notebook"])[:2]
+    name = lab_name("nb" + str(request.node.callspec.params["notebook"])[:2])
     delete_lab(name)  # a crashed earlier run must not leave state (lab 00 reads history)
     yield name
     delete_lab(name)

@@ -40,6 +40,7 @@ from nbclient.exceptions import CellExecutionError
 
 from swarmlab.checks.base import MIME_TYPE
 from swarmlab.spec import NAME_RE
+from tests.conftest import PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ROOT / "labs"
@@ -187,7 +188,7 @@ def execute_notebook(
     instead of the reference ones; the other exercises keep theirs."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    if not (NAME_RE.match(lab) and lab.startswith(TEST_PREFIXES)):
+    if not (NAME_RE.match(lab) and lab.startswith(tuple(PREFIX + p for p in TEST_PREFIXES))):
         raise ValueError(f"notebook test labs are named {' or '.join(TEST_PREFIXES)}... "
                          f"(a valid lab name): they must not touch other labs, not {lab!r}")
     if solutions and mode != "solutions":

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.conftest import PREFIX
+from tests.conftest import lab_name as test_lab_name
 from tests.integration.conftest import NOTHING, leftovers
 from tests.notebooks.harness import (
     LABS,
@@ -25,7 +27,7 @@ from tests.notebooks.harness import (
 
 pytestmark = pytest.mark.notebooks
 
-LAB = "nb04-07"
+LAB = test_lab_name("nb04-07")
 NOTEBOOKS = ["04-global", "05-recovery", "06-rolling-updates", "07-configs-secrets"]
 TAUGHT_DELAY, TEST_DELAY = "--update-delay 10s", "--update-delay 2s"
 PARAMS = {"update_delay": "2s"}
@@ -34,7 +36,7 @@ PARAMS = {"update_delay": "2s"}
 def _delete(name: str) -> None:
     from swarmlab.providers import get_provider
 
-    assert name.startswith("nb"), name
+    assert name.startswith(PREFIX + "nb"), name
     get_provider("dind").delete(name)
 
 

@@ -13,12 +13,14 @@ import nbformat
 import pytest
 
 from swarmlab.capabilities import ipvs_available
+from tests.conftest import PREFIX
+from tests.conftest import lab_name as test_lab_name
 from tests.integration.conftest import NOTHING, leftovers
 from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
 
 pytestmark = pytest.mark.notebooks
 
-LAB = "nb08-11"
+LAB = test_lab_name("nb08-11")
 NOTEBOOKS = ["08-networks", "09-volumes", "10-nodes", "11-stack"]
 TIMES: dict[str, float] = {}
 
@@ -26,7 +28,7 @@ TIMES: dict[str, float] = {}
 def _delete(name: str) -> None:
     from swarmlab.providers import get_provider
 
-    assert name.startswith("nb"), name
+    assert name.startswith(PREFIX + "nb"), name
     get_provider("dind").delete(name)
 
 

@@ -22,10 +22,11 @@ from swarmlab.images import box
 from swarmlab.images.vm import tools_missing
 from swarmlab.providers.vagrant import VagrantProvider
 from swarmlab.transport.ssh import cache_root
+from tests.conftest import lab_name
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
-LAB = "nbvag"
+LAB = lab_name("nbvag")
 VIRSH = ["virsh", "-c", "qemu:///system"]
 NEEDED = ("vagrant", "libvirtd", "virtlogd", "virsh", "vde_switch")
 missing = [t for t in NEEDED if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
