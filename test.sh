@@ -24,12 +24,36 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 .venv/bin/ruff check swarmlab tests
 .venv/bin/mypy
-set +e
-.venv/bin/python -m pytest "$@"
-rc=$?
-set -e
-if [ "$rc" -eq 5 ]; then
-  echo "[swarmlab] pytest collected no tests: that is a failure, not a pass." >&2
-  exit 1
+# The suite runs in parallel lanes (pytest-xdist, one test module per unit of work; the VM
+# and Vagrant tiers share one lane), then the tests that restart the host's engine alone.
+# Arguments go straight to one pytest run instead: ./test.sh tests/unit -q
+mkdir -p test-artifacts
+times=test-artifacts/tier-times.jsonl
+rm -f "$times"
+export SWARMLAB_TEST_TIMES="$PWD/$times"
+start=$SECONDS
+phase() {  # phase NAME PYTEST-ARGS...: pytest's exit 5 (no test ran) is a failure too
+  local name=$1; shift
+  echo "[swarmlab] tests: $name"
+  set +e
+  .venv/bin/python -m pytest "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then
+    echo "[swarmlab] pytest collected no tests ($name): that is a failure, not a pass." >&2
+    rc=1
+  fi
+  return "$rc"
+}
+rc=0
+if [ $# -gt 0 ]; then
+  phase "pytest $*" "$@" || rc=$?
+else
+  lanes=${SWARMLAB_TEST_LANES:-3}
+  phase "every tier in $lanes parallel lanes" -n "$lanes" --dist loadgroup \
+    --no-loadscope-reorder -m "not host_engine" --durations=25 || rc=$?
+  phase "tests that restart the host's Docker engine (alone, last)" -m host_engine \
+    -p no:xdist --durations=5 || rc=$?
 fi
+.venv/bin/python scripts/test_summary.py "$times" "$((SECONDS - start))"
 exit "$rc"

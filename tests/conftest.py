@@ -4,8 +4,12 @@ one host engine never build, reshape or delete each other's labs."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -64,8 +68,112 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"swarmlab test labs: t-core -> {lab_name('t-core')} (${PREFIX_ENV}, ${SUFFIX_ENV})"
 
 
+# ----- tiers and lanes ---------------------------------------------------------------------
+# A tier is a folder of tests/. Under pytest-xdist (`./test.sh`: `-n N --dist loadgroup`),
+# each test module is one work unit (its module-scoped cluster is made once), except that
+# the CPU-bound tiers share one lane: their qemu/libvirt VMs would starve each other.
+TIERS = ("unit", "integration", "notebooks", "browser", "vm", "vagrant", "hostvm")
+VM_LANE = ("vm", "vagrant", "hostvm")
+# Longest work first (the lane that starts last ends last): VMs, then the notebooks, ...
+TIER_ORDER = ("vm", "vagrant", "hostvm", "notebooks", "browser", "integration", "unit")
+
+
+def tier_of(nodeid: str) -> str:
+    """``tests/vm/test_x.py::t`` -> ``vm`` (``other`` outside the known tiers)."""
+    parts = nodeid.replace("\\", "/").split("/")
+    if "tests" in parts:
+        parts = parts[parts.index("tests") + 1:]
+    return parts[0] if parts and parts[0] in TIERS else "other"
+
+
+def lane_of(item: pytest.Item) -> str:
+    tier = tier_of(item.nodeid)
+    if tier in VM_LANE:
+        return "vm-lane"
+    if tier == "unit":
+        return "unit"  # seconds in all: one unit of work
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Integration tests need the host engine; a missing one is a failure, not a skip.
     for item in items:
-        if "integration" in str(item.fspath).replace("\\", "/").split("/tests/")[-1]:
+        # Integration tests need the host engine; a missing one is a failure, not a skip.
+        if tier_of(item.nodeid) == "integration":
             item.add_marker(pytest.mark.integration)
+        item.add_marker(pytest.mark.xdist_group(lane_of(item)))
+
+    def rank(item: pytest.Item) -> int:
+        tier = tier_of(item.nodeid)
+        return TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER)
+
+    items.sort(key=rank)  # stable: a module keeps its own order
+
+
+# ----- signals ------------------------------------------------------------------------------
+def sigint_default() -> None:
+    """For ``Popen(preexec_fn=...)``: a child started from a background job inherits SIGINT
+    as ignored (and Python then installs no KeyboardInterrupt handler); give it the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """This process turns SIGINT into KeyboardInterrupt for the test, however pytest was
+    started (`./test.sh &` and nohup start it with SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+# ----- how long each tier took ------------------------------------------------------------
+TIMES_ENV = "SWARMLAB_TEST_TIMES"  # a JSON-lines file the tier table is also written to
+_SPANS: dict[str, list[tuple[float, float, float]]] = {}
+_COUNTS: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = tier_of(report.nodeid)
+    start, stop = getattr(report, "start", 0.0), getattr(report, "stop", 0.0)
+    _SPANS.setdefault(tier, []).append((start, stop, report.duration))
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        outcome = report.outcome
+        counts = _COUNTS.setdefault(tier, {})
+        counts[outcome] = counts.get(outcome, 0) + 1
+    elif report.when == "teardown" and report.failed:
+        counts = _COUNTS.setdefault(tier, {})
+        counts["error"] = counts.get("error", 0) + 1
+
+
+def tier_rows() -> list[dict[str, object]]:
+    rows = []
+    for tier in sorted(_SPANS, key=lambda t: TIERS.index(t) if t in TIERS else 99):
+        spans = [s for s in _SPANS[tier] if s[1]]
+        wall = max(s[1] for s in spans) - min(s[0] for s in spans) if spans else 0.0
+        rows.append({"tier": tier, "wall": round(wall, 1),
+                     "busy": round(sum(s[2] for s in _SPANS[tier]), 1),
+                     **_COUNTS.get(tier, {})})
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not _SPANS:
+        return  # an xdist worker: the controller prints the table
+    rows = tier_rows()
+    terminalreporter.section("time per tier (wall: first start to last end; busy: sum of tests)")
+    for r in rows:
+        outcomes = ", ".join(f"{r[k]} {k}" for k in ("passed", "failed", "skipped", "error")
+                             if r.get(k))
+        terminalreporter.write_line(
+            f"{r['tier']:<12} wall {_mmss(float(r['wall']))}  busy {_mmss(float(r['busy']))}"
+            f"  {outcomes}")
+    out = os.environ.get(TIMES_ENV)
+    if out:
+        with open(out, "a") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+
+
+def _mmss(seconds: float) -> str:
+    return f"{int(seconds // 60):3d}:{int(seconds % 60):02d}"

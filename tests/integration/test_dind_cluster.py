@@ -13,7 +13,7 @@ import pytest
 
 import swarmlab
 from swarmlab.errors import ClusterNotFound, ConnectError, SpecError
-from tests.conftest import lab_name
+from tests.conftest import lab_name, sigint_default
 from tests.integration.conftest import NOTHING, leftovers
 
 CORE, BIG, SIDE_A, SIDE_B = (lab_name(n) for n in ("t-core", "t-big", "t-side-a", "t-side-b"))
@@ -147,7 +147,7 @@ def test_a_failed_up_leaves_nothing(host_engine, monkeypatch):
 def test_ctrl_c_during_up_leaves_nothing(host_engine):
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarmlab.cli", "up", "--name", INTR, "-w", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=sigint_default,
     )
     # Interrupt once the node containers are being started.
     deadline = time.monotonic() + 30

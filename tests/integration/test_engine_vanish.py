@@ -18,10 +18,10 @@ from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers
 
 VANISH = lab_name("t-enginegone")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.host_engine, pytest.mark.skipif(
     os.path.exists("/run/systemd/system"),
     reason="kills dockerd by signal; on a systemd host systemd would restart it at once",
-)
+)]
 
 
 def test_engine_killed_mid_command_is_a_clear_error_and_the_lab_recovers(host_engine):

@@ -12,7 +12,7 @@ import pytest
 
 import swarmlab
 from swarmlab.providers.dind import container_name
-from tests.conftest import lab_name
+from tests.conftest import lab_name, sigint_default
 from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers, module_lab
 
 FAULT, RESTART = lab_name("t-fault"), lab_name("t-restart")
@@ -58,7 +58,8 @@ STEP_MARKERS = [
 def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
     name = lab_name(f"t-intr{STEP_MARKERS.index(after)}")
     proc = subprocess.Popen([*CLI, "up", "--name", name, "-w", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=sigint_default)
     seen = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -73,6 +74,7 @@ def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
     assert leftovers(name) == NOTHING, out
 
 
+@pytest.mark.host_engine
 @pytest.mark.skipif(os.path.exists("/run/systemd/system"),
                     reason="restarts dockerd by signal; on a systemd host use systemctl instead")
 def test_host_engine_restart_brings_the_lab_back(host_engine):

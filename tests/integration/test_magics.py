@@ -132,7 +132,7 @@ def test_magics_use_the_lab_the_notebook_made_last(
 
 
 def test_interrupt_stops_the_command_on_the_node(
-    lab: swarmlab.Lab, shell: InteractiveShell
+    lab: swarmlab.Lab, shell: InteractiveShell, sigint_handled: None
 ) -> None:
     threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
