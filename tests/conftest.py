@@ -109,6 +109,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank)  # stable: a module keeps its own order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_clusters_down() -> Iterator[None]:
+    """The shared test clusters (tests/integration/conftest.shared_lab) go at the end."""
+    yield
+    import sys
+
+    shared = sys.modules.get("tests.integration.conftest")
+    if shared is not None:
+        shared.delete_shared()
+
+
 # ----- signals ------------------------------------------------------------------------------
 def sigint_default() -> None:
     """For ``Popen(preexec_fn=...)``: a child started from a background job inherits SIGINT

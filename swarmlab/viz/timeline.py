@@ -2,7 +2,9 @@
 
 One row per slot (global services: one per node), one bar per task, coloured by image
 (or by state). Tasks the orchestrator created together form a *wave*: the first
-deployment, each batch of a rolling update, the replacements after a node failure. The
+deployment, each batch of a rolling update, the replacements after a node failure. (Swarm
+runs ``--update-parallelism N`` as N workers that each replace a task, then wait the update
+delay on their own, so under load one batch can show as two waves a moment apart.) The
 waves are marked, with the time since the previous one, so ``--update-parallelism`` and
 ``--update-delay`` show as groups and gaps. Swarm keeps only the last few tasks of a
 slot (``docker swarm update --task-history-limit``, 5 by default): older ones are gone.

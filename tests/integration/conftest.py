@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import docker
 import pytest
 
 import swarmlab
+from tests.conftest import lab_name
 
 LABEL = "io.swarmlab.lab"
 
@@ -52,14 +52,44 @@ def host_dockerd_pid() -> int | None:
     return None
 
 
-def module_lab(name: str, managers: int = 1, workers: int = 2) -> Any:
-    """A module-scoped fixture: lab ``name`` up for the module's tests, then down with
-    nothing left (found again by name, since a test may have killed or replaced nodes)."""
+# ----- shared clusters ----------------------------------------------------------------------
+# One cluster per shape per test process (``s1x2-<suffix>``), made on first use and brought
+# back to a lab's starting state by the kit's own ``start_lab`` before each module that
+# uses it (whatever the module before did to it: killed, removed or stopped nodes, services,
+# a broken swarm). Deleted, with nothing left, when the session ends (tests/conftest.py).
+SHAPES = {"1+2": "03", "1+2 no swarm": "01", "3+1": "02"}  # shape -> a lab that has it
+SHARED: set[str] = set()
+
+
+def shared_name(shape: str = "1+2") -> str:
+    """The name of this run's shared cluster of ``shape`` (``1+2``, ``3+1``)."""
+    managers, workers = shape.split()[0].split("+")
+    return lab_name(f"s{managers}x{workers}")
+
+
+def shared_lab(shape: str = "1+2", lab_id: str | None = None, **params: Any) -> swarmlab.Lab:
+    """The shared cluster of ``shape``, reset to lab ``lab_id``'s start (default: a lab of
+    that shape); ``params`` go to ``start_lab`` (e.g. ``update_delay="2s"``)."""
+    name = shared_name(shape)
+    SHARED.add(name)
+    return swarmlab.start_lab(lab_id or SHAPES[shape], name=name, quiet=True, **params)
+
+
+def delete_shared() -> None:
+    """Remove every shared cluster this process made; each must leave nothing behind."""
+    from swarmlab.providers import get_provider
+
+    for name in sorted(SHARED):
+        get_provider("dind").delete(name)
+        assert leftovers(name) == NOTHING, name
+    SHARED.clear()
+
+
+def module_lab(shape: str = "1+2", lab_id: str | None = None) -> Any:
+    """A module-scoped fixture: the shared cluster of ``shape``, reset for the module."""
 
     @pytest.fixture(scope="module")
-    def lab(host_engine: Any) -> Iterator[swarmlab.Lab]:
-        yield swarmlab.Lab.up(name, managers=managers, workers=workers, quiet=True)
-        swarmlab.Lab.connect(name).down(quiet=True)
-        assert leftovers(name) == NOTHING
+    def lab(host_engine: Any) -> swarmlab.Lab:
+        return shared_lab(shape, lab_id)
 
     return lab

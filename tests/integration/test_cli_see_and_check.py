@@ -3,15 +3,14 @@
 import subprocess
 import sys
 
-from tests.conftest import lab_name
-from tests.integration.conftest import module_lab
+from tests.integration.conftest import module_lab, shared_name
 
-SEE = lab_name("t-see")
+SEE = shared_name()
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-lab = module_lab(SEE, workers=1)
+lab = module_lab()
 
 
 def cli(*args):

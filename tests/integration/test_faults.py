@@ -13,14 +13,20 @@ import pytest
 import swarmlab
 from swarmlab.providers.dind import container_name
 from tests.conftest import lab_name, sigint_default
-from tests.integration.conftest import NOTHING, host_dockerd_pid, leftovers, module_lab
+from tests.integration.conftest import (
+    NOTHING,
+    host_dockerd_pid,
+    leftovers,
+    module_lab,
+    shared_name,
+)
 
-FAULT, RESTART = lab_name("t-fault"), lab_name("t-restart")
+FAULT, RESTART = shared_name(), lab_name("t-restart")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-lab = module_lab(FAULT)
+lab = module_lab()
 
 
 def test_a_killed_node_comes_back_with_the_same_address_and_rejoins(lab, host_engine):

@@ -17,14 +17,14 @@ from IPython.utils.capture import capture_output
 
 import swarmlab
 from tests.conftest import lab_name
-from tests.integration.conftest import module_lab
+from tests.integration.conftest import module_lab, shared_name
 
-LAB, NOWHERE = lab_name("hviz-mag"), lab_name("hviz-none")
+LAB, NOWHERE = shared_name(), lab_name("hviz-none")
 
 pytestmark = pytest.mark.integration
 
 
-lab = module_lab(LAB)
+lab = module_lab()
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ import pytest
 
 import swarmlab
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers, module_lab
+from tests.integration.conftest import NOTHING, leftovers, module_lab, shared_name
 
-SEC, BAD, VANISH = lab_name("t-sec"), lab_name("t-bad"), lab_name("t-vanish")
+SEC, BAD, VANISH = shared_name(), lab_name("t-bad"), lab_name("t-vanish")
 
 CLI = [sys.executable, "-m", "swarmlab.cli"]
 
 
-lab = module_lab(SEC, workers=1)
+lab = module_lab()
 
 
 def test_no_node_publishes_a_host_port(lab, host_engine):
