@@ -92,6 +92,8 @@ def lane_of(item: pytest.Item) -> str:
         return "vm-lane"
     if tier == "unit":
         return "unit"  # seconds in all: one unit of work
+    if "nb_lab" in getattr(item, "fixturenames", ()):
+        return item.nodeid  # a notebook on its own cluster: a unit of its own
     return item.nodeid.split("::")[0]
 
 
