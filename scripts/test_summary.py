@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -20,7 +21,7 @@ def mmss(seconds: float) -> str:
 def main(path: str, total_seconds: float) -> int:
     tiers: dict[str, dict[str, float]] = {}
     try:
-        lines = open(path).read().splitlines()
+        lines = Path(path).read_text().splitlines()
     except OSError:
         lines = []
     for line in lines:

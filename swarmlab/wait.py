@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from swarmlab.errors import WaitTimeout
 
@@ -30,7 +30,7 @@ def _truthy(value: object) -> bool:
 
 
 def _poll(
-    probe: Callable[[], T], ok: Callable[[T], bool], timeout: float, interval: float,
+    probe: Callable[[], T], ok: Callable[[Any], bool], timeout: float, interval: float,
     ignore: tuple[type[BaseException], ...],
 ) -> tuple[bool, T | None, str]:
     deadline = time.monotonic() + max(0.0, float(timeout))
@@ -38,10 +38,10 @@ def _poll(
     seen = ""
     while True:
         try:
-            last = probe()
-            seen = "" if last is None else str(last)
-            if ok(last):
-                return True, last, seen
+            value = probe()
+            last, seen = value, "" if value is None else str(value)
+            if ok(value):
+                return True, value, seen
         except ignore as e:  # "not yet": keep what it said
             seen = str(e).splitlines()[0] if str(e) else type(e).__name__
         if time.monotonic() + interval > deadline:
@@ -62,7 +62,7 @@ def until(
     """
     done, last, seen = _poll(probe, ok, timeout, interval, ignore)
     if done:
-        return last  # type: ignore[return-value]
+        return last  # type: ignore[return-value]  # accepted: a T, even if T admits None
     raise WaitTimeout(what, timeout, show(last, seen) if show else seen[:500], hint)
 
 

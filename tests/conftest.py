@@ -40,8 +40,14 @@ def _from_env(var: str, rule: re.Pattern[str], default: str, what: str) -> str:
 
 def run_suffix() -> str:
     """This run's suffix: $SWARMLAB_TEST_SUFFIX (0-6 of a-z0-9; empty: none), else this
-    process's id in base 36 (at most 5 characters)."""
-    return _from_env(SUFFIX_ENV, _SUFFIX_RE, _base36(os.getpid()), "0 to 6 of a-z and 0-9")
+    process's id in base 36 (at most 5 characters). A chosen suffix gets the pytest-xdist
+    worker's number added (``ci4`` -> ``ci42`` in worker gw2), so the lanes of one run
+    never share a lab."""
+    chosen = _from_env(SUFFIX_ENV, _SUFFIX_RE, "", "0 to 6 of a-z and 0-9")
+    if os.environ.get(SUFFIX_ENV) is None:
+        return _base36(os.getpid())
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return chosen + (_base36(int(worker[2:])) if worker[2:].isdigit() else "")
 
 
 def run_prefix() -> str:
@@ -69,9 +75,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 # ----- tiers and lanes ---------------------------------------------------------------------
-# A tier is a folder of tests/. Under pytest-xdist (`./test.sh`: `-n N --dist loadgroup`),
-# each test module is one work unit (its module-scoped cluster is made once), except that
-# the CPU-bound tiers share one lane: their qemu/libvirt VMs would starve each other.
+# A tier is a folder of tests/. Under pytest-xdist (`./test.sh`: `-n N`), each test module
+# is one unit of work (its module-scoped cluster is made once), sent to whichever lane is
+# free, except that the CPU-bound tiers share one lane (their qemu/libvirt VMs would starve
+# each other) and a notebook on a cluster of its own is a unit by itself.
 TIERS = ("unit", "integration", "notebooks", "browser", "vm", "vagrant", "hostvm")
 VM_LANE = ("vm", "vagrant", "hostvm")
 # Longest work first (the lane that starts last ends last): VMs, then the notebooks, ...
@@ -86,15 +93,40 @@ def tier_of(nodeid: str) -> str:
     return parts[0] if parts and parts[0] in TIERS else "other"
 
 
-def lane_of(item: pytest.Item) -> str:
-    tier = tier_of(item.nodeid)
+SOLO_MODULES = ("tests/notebooks/test_first_labs.py",)  # each test has its own cluster
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The xdist unit a test belongs to: ``vm-lane``, ``unit``, its module, or itself."""
+    tier = tier_of(nodeid)
     if tier in VM_LANE:
         return "vm-lane"
     if tier == "unit":
         return "unit"  # seconds in all: one unit of work
-    if "nb_lab" in getattr(item, "fixturenames", ()):
-        return item.nodeid  # a notebook on its own cluster: a unit of its own
-    return item.nodeid.split("::")[0]
+    module = nodeid.split("::")[0]
+    return nodeid if module.endswith(SOLO_MODULES) else module
+
+
+class LaneScheduling:
+    """pytest-xdist's scope scheduling with our units of work (see ``unit_of_work``).
+
+    (xdist's own ``loadgroup`` renames node ids through a private attribute that pytest
+    9.2 no longer reads, so groups are computed here from the node id instead.)"""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        from xdist.scheduler import LoadScopeScheduling
+
+        class Lanes(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return unit_of_work(nodeid)
+
+        return Lanes(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(LaneScheduling(), "swarmlab-lanes")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -102,7 +134,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # Integration tests need the host engine; a missing one is a failure, not a skip.
         if tier_of(item.nodeid) == "integration":
             item.add_marker(pytest.mark.integration)
-        item.add_marker(pytest.mark.xdist_group(lane_of(item)))
 
     def rank(item: pytest.Item) -> int:
         tier = tier_of(item.nodeid)

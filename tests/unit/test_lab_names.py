@@ -13,6 +13,7 @@ from tests.conftest import lab_name, run_prefix, run_suffix
 
 def test_the_default_suffix_is_the_process_id_in_base_36(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("SWARMLAB_TEST_SUFFIX", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     assert int(run_suffix(), 36) == os.getpid()
     monkeypatch.setattr(os, "getpid", lambda: 4194304)  # Linux's largest pid_max
     assert run_suffix() == "2hwcg"
@@ -21,8 +22,12 @@ def test_the_default_suffix_is_the_process_id_in_base_36(monkeypatch: pytest.Mon
 
 
 def test_the_suffix_and_prefix_can_be_chosen_and_are_checked(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.setenv("SWARMLAB_TEST_SUFFIX", "Ci42")
     assert run_suffix() == "ci42"
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")  # each lane has its own labs
+    assert run_suffix() == "ci422"
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
     monkeypatch.setenv("SWARMLAB_TEST_SUFFIX", "")
     assert run_suffix() == ""
     monkeypatch.setenv("SWARMLAB_TEST_PREFIX", "hq")
