@@ -80,13 +80,15 @@ def quorum(managers: int = 3, down: int = 0) -> graphviz.Digraph:
         row.node("workers", "workers\n(no vote)", color=WORKER_PEN, style="rounded,dashed")
     for a, b in zip([*names, "workers"], [*names[1:], "workers"], strict=False):
         g.edge(a, b, style="invis")  # keeps the row in order
-    for name in names[1:]:
-        alive = names.index(name) < up
+    for i, name in enumerate(names[1:], 1):
+        alive = i < up
+        first = i in (1, up)  # one label per kind of edge: the others would overlap
         if holds:
-            g.edge(names[0], name, "log" if alive else "unreachable", constraint="false",
-                   style="solid" if alive else "dashed", color=MANAGER_PEN if alive else NOTE)
+            g.edge(names[0], name, ("log" if alive else "unreachable") * first,
+                   constraint="false", style="solid" if alive else "dashed",
+                   color=MANAGER_PEN if alive else NOTE)
         elif alive:
-            g.edge(names[0], name, "votes", dir="both", style="dashed", color=BAD,
+            g.edge(names[0], name, "votes" * first, dir="both", style="dashed", color=BAD,
                    constraint="false")
     g.node("status", _quorum_status(n, up, majority), shape="plaintext", style="")
     g.edge(names[0], "status", style="invis")
@@ -205,10 +207,7 @@ def mesh(nodes: int = 3, replicas: int = 1, port: int = 8080) -> graphviz.Digrap
            penwidth="2")
     g.edge(f"port{entry}", "task1", "2. IPVS picks a task, over the\ningress overlay "
            "(VXLAN, UDP 4789)", color=TUNNEL, fontcolor=TUNNEL, penwidth="2",
-           constraint="false")
-    for i in range(2, r + 1):
-        g.edge(f"port{entry}", f"task{i}", style="dashed",
-               constraint="false")
+           constraint="false", tailport="s", headport="n")
     g.node("note", _lines([
         f"Every node listens on {p}, with or without a task: any node's address works.",
         "IPVS may pick a task on any node, this one included. The mesh needs IPVS",
