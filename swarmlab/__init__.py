@@ -21,6 +21,7 @@ from swarmlab.labs import start_lab
 from swarmlab.node import Node
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.base import CommandResult
+from swarmlab.viz.ideas import idea
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "WaitTimeout",
     "check",
     "connect",
+    "idea",
     "start_lab",
     "up",
 ]

@@ -33,6 +33,8 @@ def _poll(
     probe: Callable[[], T], ok: Callable[[Any], bool], timeout: float, interval: float,
     ignore: tuple[type[BaseException], ...],
 ) -> tuple[bool, T | None, str]:
+    # ok is Any here: mypy 2 solves T as "T | None" from the return type and then refuses
+    # the callers' Callable[[T], bool]; until() and settle() keep ok typed.
     deadline = time.monotonic() + max(0.0, float(timeout))
     last: T | None = None
     seen = ""

@@ -61,12 +61,16 @@ class DindProvider:
 
     # ----- finding ---------------------------------------------------------------
     def _containers(self, lab: str) -> list[Any]:
+        # ignore_removed: the SDK inspects each listed container, and another lab's may
+        # be deleted in between (NotFound used to break start_lab on a shared engine)
         return self.client.containers.list(
-            all=True, filters={"label": [f"{L.LAB}={lab}", f"{L.KIND}=node"]}
+            all=True, ignore_removed=True,
+            filters={"label": [f"{L.LAB}={lab}", f"{L.KIND}=node"]},
         )
 
     def labs(self) -> list[str]:
-        found = self.client.containers.list(all=True, filters={"label": [f"{L.KIND}=node"]})
+        found = self.client.containers.list(all=True, ignore_removed=True,
+                                            filters={"label": [f"{L.KIND}=node"]})
         return sorted({c.labels.get(L.LAB, "") for c in found} - {""})
 
     def find(self, lab: str) -> list[Node]:
@@ -286,7 +290,8 @@ class DindProvider:
     def delete(self, lab: str) -> int:
         """Remove every container, network and volume labelled with ``lab``."""
         gone = 0
-        conts = self.client.containers.list(all=True, filters={"label": f"{L.LAB}={lab}"})
+        conts = self.client.containers.list(all=True, ignore_removed=True,
+                                            filters={"label": f"{L.LAB}={lab}"})
 
         def kill(c: Any) -> None:
             with contextlib.suppress(docker.errors.NotFound):
