@@ -31,7 +31,8 @@ def docker_leftovers(mine: re.Pattern[str]) -> list[str]:
     except docker.errors.DockerException as e:
         return [f"(the Docker engine does not answer, so its labs could not be listed: {e})"]
     found = []
-    for kind, items in (("container", client.containers.list(all=True, filters={"label": LABEL})),
+    for kind, items in (("container", client.containers.list(all=True, ignore_removed=True,
+                                                                 filters={"label": LABEL})),
                         ("network", client.networks.list(filters={"label": LABEL})),
                         ("volume", client.volumes.list(filters={"label": LABEL}))):
         for obj in items:

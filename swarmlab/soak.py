@@ -46,7 +46,8 @@ def soak(client: Any, cycles: int, name: str = "soak", workers: int = 2,
         t = time.monotonic()
         lab = Lab.up(name, 1, workers, quiet=True)
         result.up_s.append(time.monotonic() - t)
-        ids |= {c.id for c in client.containers.list(filters={"label": f"{L.LAB}={name}"})}
+        ids |= {c.id for c in client.containers.list(ignore_removed=True,
+                                                  filters={"label": f"{L.LAB}={name}"})}
         if with_service:
             lab.node("manager1").run(
                 f"docker service create -q --name soak --replicas {workers + 1} swarmlab/web:v1",
@@ -57,7 +58,7 @@ def soak(client: Any, cycles: int, name: str = "soak", workers: int = 2,
         result.down_s.append(time.monotonic() - t)
     flt = {"label": f"{L.LAB}={name}"}
     result.leftovers = {
-        "containers": len(client.containers.list(all=True, filters=flt)),
+        "containers": len(client.containers.list(all=True, ignore_removed=True, filters=flt)),
         "networks": len(client.networks.list(filters=flt)),
         "volumes": len(client.volumes.list(filters=flt)),
     }

@@ -20,7 +20,8 @@ def leftovers(lab: str) -> dict[str, int]:
     client = docker.from_env()
     flt = {"label": f"{LABEL}={lab}"}
     return {
-        "containers": len(client.containers.list(all=True, filters=flt)),
+        # ignore_removed: another lane may delete its lab's containers while this lists
+        "containers": len(client.containers.list(all=True, ignore_removed=True, filters=flt)),
         "networks": len(client.networks.list(filters=flt)),
         "volumes": len(client.volumes.list(filters=flt)),
     }

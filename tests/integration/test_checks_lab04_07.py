@@ -13,16 +13,15 @@ import pytest
 
 import swarmlab
 from swarmlab.checks import CheckResult, Status
-from tests.conftest import lab_name
-from tests.integration.conftest import module_lab
+from tests.integration.conftest import module_lab, shared_name
 
-LAB = lab_name("hl5-chk")
+LAB = shared_name()
 DELAY = "2s"
 
 pytestmark = pytest.mark.integration
 
 
-lab = module_lab(LAB)
+lab = module_lab(lab_id="04")
 
 
 def fresh(lab_id: str) -> swarmlab.Lab:
