@@ -49,6 +49,7 @@ phase() {  # phase NAME PYTEST-ARGS...: pytest's exit 5 (no test ran) is a failu
 # This run's labs end in -<suffix> (-<suffix><lane> in a lane): two runs on one engine
 # never touch each other's labs, and what this one left behind can be found.
 export SWARMLAB_TEST_SUFFIX=${SWARMLAB_TEST_SUFFIX:-r$(printf '%03x' $((RANDOM % 4096)))}
+.venv/bin/python scripts/leftovers.py before test-artifacts/vm-processes-before
 rc=0
 if [ $# -gt 0 ]; then
   phase "pytest $*" "$@" || rc=$?
@@ -60,7 +61,8 @@ else
     -p no:xdist --durations=5 || rc=$?
 fi
 .venv/bin/python scripts/test_summary.py "$times" "$((SECONDS - start))"
-if [ $# -eq 0 ] && ! .venv/bin/python scripts/leftovers.py "$SWARMLAB_TEST_SUFFIX"; then
+if [ $# -eq 0 ] && ! .venv/bin/python scripts/leftovers.py check "$SWARMLAB_TEST_SUFFIX" \
+    test-artifacts/vm-processes-before; then
   echo "[swarmlab] the suite left the above behind: a leak to fix." >&2
   rc=1
 fi

@@ -1,9 +1,13 @@
 """What a ./test.sh run left behind: its labs' containers, networks and volumes, VM lab
 folders, and qemu, VDE or libvirt processes. Prints each and exits 1 if there is any.
 
-A run's labs end with ``-<suffix>`` (``-<suffix><worker>`` in a pytest-xdist lane): see
-tests/conftest.py. Only those are looked at, so other labs on the same engine are not
-counted (nor touched: this only reads).
+    leftovers.py before FILE        note the VM processes that run before the suite
+    leftovers.py check SUFFIX FILE  what the run left: labs ending in -SUFFIX (-SUFFIX<lane>
+                                    in a pytest-xdist lane, see tests/conftest.py) and VM
+                                    processes that were not running before
+
+Only the run's own labs and processes are looked at, so other labs and VMs on the same
+machine are neither counted nor touched (this only reads).
 """
 
 from __future__ import annotations
@@ -43,11 +47,9 @@ def docker_leftovers(mine: re.Pattern[str]) -> list[str]:
     return found
 
 
-def machine_leftovers(mine: re.Pattern[str]) -> list[str]:
-    found = []
-    vm_labs = cache_root() / "vm" / "labs"
-    if vm_labs.is_dir():
-        found += [f"VM lab folder {p}" for p in vm_labs.iterdir() if mine.search(p.name)]
+def vm_processes() -> dict[str, str]:
+    """pid -> command line of every live qemu, VDE switch, libvirtd and virtlogd."""
+    out = {}
     ps = subprocess.run(["ps", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
     for line in ps.splitlines():
         pid, stat, args = (line.split(None, 2) + ["", ""])[:3]
@@ -55,13 +57,39 @@ def machine_leftovers(mine: re.Pattern[str]) -> list[str]:
             continue  # a zombie holds nothing (this sandbox's PID 1 does not reap)
         prog = Path(args.split()[0]).name if args else ""
         if prog.startswith("qemu-system") or prog in ("vde_switch", "libvirtd", "virtlogd"):
+            out[pid] = args
+    return out
+
+
+def machine_leftovers(mine: re.Pattern[str], before: set[str]) -> list[str]:
+    found = []
+    vm_labs = cache_root() / "vm" / "labs"
+    if vm_labs.is_dir():
+        found += [f"VM lab folder {p}" for p in vm_labs.iterdir() if mine.search(p.name)]
+    for pid, args in vm_processes().items():
+        if pid in before:
+            continue
+        if run_owns(args, mine):
             found.append(f"process {pid}: {args[:160]}")
     return found
 
 
-def main(suffix: str) -> int:
+_LAB_IN_ARGS = re.compile(r"swarmlab-([a-z0-9-]+)|swarmlab/vm/labs/([a-z0-9-]+)")
+
+
+def run_owns(args: str, mine: re.Pattern[str]) -> bool:
+    """Whether a VM process that appeared during the run is the run's: one that names a
+    lab (``-name swarmlab-LAB-NODE``, ``.../vm/labs/LAB/...``) must name one of the run's;
+    one that names none (libvirtd, virtlogd) is the run's."""
+    labs = [a or b for a, b in _LAB_IN_ARGS.findall(args)]
+    return not labs or any(mine.search(lab) or mine.search(lab.rsplit("-", 1)[0])
+                           for lab in labs)
+
+
+def main(suffix: str, before_file: str) -> int:
     mine = ours(suffix)
-    found = docker_leftovers(mine) + machine_leftovers(mine)
+    before = set(Path(before_file).read_text().split()) if Path(before_file).exists() else set()
+    found = docker_leftovers(mine) + machine_leftovers(mine, before)
     for f in found:
         print(f"[swarmlab] left behind: {f}")
     if not found:
@@ -70,4 +98,7 @@ def main(suffix: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    if sys.argv[1:2] == ["before"]:
+        Path(sys.argv[2]).write_text("\n".join(vm_processes()) + "\n")
+        sys.exit(0)
+    sys.exit(main(sys.argv[2], sys.argv[3]))

@@ -30,6 +30,18 @@ def leftovers(lab: str) -> dict[str, int]:
 NOTHING = {"containers": 0, "networks": 0, "volumes": 0}
 
 
+def remove_if_left(proc: subprocess.Popen[str], lab: str) -> None:
+    """After a test of an interrupted ``swarmlab up``, pass or fail: the command is ended
+    and whatever of ``lab`` is still there is removed (a failed test leaves nothing)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=30)
+    if leftovers(lab) != NOTHING:
+        from swarmlab.providers import get_provider
+
+        get_provider("dind").delete(lab)
+
+
 @pytest.fixture(scope="session")
 def host_engine():
     """The host engine; its absence fails the integration tier (never a silent skip)."""

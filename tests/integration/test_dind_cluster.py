@@ -14,7 +14,7 @@ import pytest
 import swarmlab
 from swarmlab.errors import ClusterNotFound, ConnectError, SpecError
 from tests.conftest import lab_name, sigint_default
-from tests.integration.conftest import NOTHING, leftovers
+from tests.integration.conftest import NOTHING, leftovers, remove_if_left
 
 CORE, BIG, SIDE_A, SIDE_B = (lab_name(n) for n in ("t-core", "t-big", "t-side-a", "t-side-b"))
 FAILED, INTR, CLI_LAB, CLI0 = (lab_name(n) for n in ("t-failed", "t-intr", "t-cli", "t-cli0"))
@@ -149,14 +149,17 @@ def test_ctrl_c_during_up_leaves_nothing(host_engine):
         [sys.executable, "-m", "swarmlab.cli", "up", "--name", INTR, "-w", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=sigint_default,
     )
-    # Interrupt once the node containers are being started.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and leftovers(INTR)["containers"] == 0:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out
-    assert leftovers(INTR) == NOTHING, out
+    try:
+        # Interrupt once the node containers are being started.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and leftovers(INTR)["containers"] == 0:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 130, out
+        assert leftovers(INTR) == NOTHING, out
+    finally:
+        remove_if_left(proc, INTR)
 
 
 def test_cli_up_status_exec_down_round_trip(host_engine):

@@ -18,6 +18,7 @@ from tests.integration.conftest import (
     host_dockerd_pid,
     leftovers,
     module_lab,
+    remove_if_left,
     shared_name,
 )
 
@@ -66,18 +67,21 @@ def test_ctrl_c_at_each_step_of_up_leaves_nothing(host_engine, after):
     proc = subprocess.Popen([*CLI, "up", "--name", name, "-w", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=sigint_default)
-    seen = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        seen.append(line)
-        if after in line:
-            proc.send_signal(signal.SIGINT)
-            break
-    out = "".join(seen) + proc.communicate(timeout=90)[0]
-    assert proc.returncode in (130, 0), out
-    if proc.returncode == 0:  # finished before the signal landed: clean up the normal way
-        subprocess.run([*CLI, "down", "--name", name], check=True)
-    assert leftovers(name) == NOTHING, out
+    try:
+        seen = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if after in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        out = "".join(seen) + proc.communicate(timeout=90)[0]
+        assert proc.returncode in (130, 0), out
+        if proc.returncode == 0:  # finished before the signal landed: clean up the normal way
+            subprocess.run([*CLI, "down", "--name", name], check=True)
+        assert leftovers(name) == NOTHING, out
+    finally:
+        remove_if_left(proc, name)
 
 
 @pytest.mark.host_engine

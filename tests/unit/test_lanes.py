@@ -42,3 +42,19 @@ def test_the_summary_adds_up_phases_and_ends_with_one_count_line(tmp_path: Path)
     assert "integration    11:10   16:10  92 passed, 1 failed, 1 skipped" in out
     assert "whole run      20:34" in out
     assert out.splitlines()[-1] == "355 passed, 1 failed, 1 skipped"
+
+
+def test_the_leftover_report_counts_only_the_run_s_own_vms() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import leftovers
+    finally:
+        sys.path.pop(0)
+    mine = leftovers.ours("rb21")
+    ours = "qemu-system-x86_64 -name swarmlab-hvm-rb210-manager1 -kernel /root/.cache/swarmlab/vm/images/t"
+    theirs = "qemu-system-x86_64 -name swarmlab-hbhvm-eia-worker1 -kernel /root/.cache/swarmlab/vm/images/t"
+    switch = "vde_switch -sock /root/.cache/swarmlab/vm/labs/hvm-rb213/switch -daemon"
+    assert leftovers.run_owns(ours, mine) and leftovers.run_owns(switch, mine)
+    assert not leftovers.run_owns(theirs, mine)
+    assert leftovers.run_owns("/usr/sbin/libvirtd --daemon --config /tmp/x/libvirtd.conf", mine)
+    assert mine.search("t-core-rb21") and mine.search("s1x2-rb212") and not mine.search("s1x2-rb2")
