@@ -57,8 +57,9 @@ def test_join_tokens_never_appear_in_errors(lab):
     lab.node("worker1").run("docker swarm leave --force")
     try:
         with pytest.raises(swarmlab.SwarmError) as info:
+            # One attempt: retrying a manager that never answers proves nothing more here.
             swarm.join(broken, token, swarmlab.Node("x", "manager", "127.0.0.9",
-                                                    lab.node("manager1").transport))
+                                                    lab.node("manager1").transport), attempts=1)
         assert token not in str(info.value)
     finally:
         lab.node("worker1").run("docker swarm leave --force")
