@@ -69,3 +69,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "integration" in str(item.fspath).replace("\\", "/").split("/tests/")[-1]:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_progress_db(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Verdicts and events the tests make (and the kernels they start) go to a database of
+    this run, never the user's ($SWARMLAB_PROGRESS_DB, unless the caller set one)."""
+    from swarmlab.records import DB_ENV
+
+    if not os.environ.get(DB_ENV):
+        os.environ[DB_ENV] = str(tmp_path_factory.mktemp("records") / "progress.sqlite")
