@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import html
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -287,8 +288,12 @@ class CheckContext:
                                    key=lambda e: e.at)
         return self._history
 
-    def ran(self, pattern: str) -> list[Entry]:
-        """Recorded commands that exited 0 with a line matching the regex ``pattern``."""
+    def ran(self, pattern: str, *, failed_too: bool = False) -> list[Entry]:
+        """Recorded commands with a line matching the regex ``pattern`` that exited 0
+        (``failed_too``: whatever their exit code)."""
+        if failed_too:
+            rx = re.compile(pattern)
+            return [e for e in self.history() if any(rx.search(c) for c in e.commands())]
         return succeeded(self.history(), pattern)
 
     def events(self) -> list[Event]:
