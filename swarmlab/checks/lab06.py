@@ -269,8 +269,9 @@ def carry_on(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     state = _state(svc)
     tasks = ctx.snapshot.tasks_of(svc.name, running=False)
     tried = sorted({t.slot for t in tasks if t.image == broken and t.slot is not None})
-    failed = [t for t in tasks if t.image == broken and (t.state in ("failed", "rejected")
-                                                          or t.error)]
+    # A task of a service that should run and "completes" has exited: a failure too.
+    failed = [t for t in tasks if t.image == broken and (
+        t.state in ("failed", "rejected", "complete") or t.error)]
     details = {"image": svc.image, "update_status": state, "update_config": _policy(svc),
                "slots_on_broken": tried, "failed_tasks": len(failed)}
     if svc.image != broken:

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from tests.conftest import PREFIX
-from tests.conftest import lab_name as test_lab_name
+from tests.conftest import lab_name as make_lab_name
 from tests.integration.conftest import NOTHING, leftovers
 from tests.notebooks.harness import (
     LABS,
@@ -27,7 +27,7 @@ from tests.notebooks.harness import (
 
 pytestmark = pytest.mark.notebooks
 
-LAB = test_lab_name("nb04-07")
+LAB = make_lab_name("nb04-07")
 NOTEBOOKS = ["04-global", "05-recovery", "06-rolling-updates", "07-configs-secrets"]
 TAUGHT_DELAY, TEST_DELAY = "--update-delay 10s", "--update-delay 2s"
 PARAMS = {"update_delay": "2s"}

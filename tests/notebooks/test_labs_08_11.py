@@ -14,13 +14,13 @@ import pytest
 
 from swarmlab.capabilities import ipvs_available
 from tests.conftest import PREFIX
-from tests.conftest import lab_name as test_lab_name
+from tests.conftest import lab_name as make_lab_name
 from tests.integration.conftest import NOTHING, leftovers
 from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
 
 pytestmark = pytest.mark.notebooks
 
-LAB = test_lab_name("nb08-11")
+LAB = make_lab_name("nb08-11")
 NOTEBOOKS = ["08-networks", "09-volumes", "10-nodes", "11-stack"]
 TIMES: dict[str, float] = {}
 
