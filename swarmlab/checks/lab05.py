@@ -92,9 +92,9 @@ def _replaced(snap: Snapshot, name: str, node: str) -> bool:
 @needs(_service)
 def rescheduled(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    wrong = _wrong_node_stopped(ctx, node) or _drained(ctx, node)
-    if wrong is not None:
-        return wrong
+    for wrong in (_wrong_node_stopped(ctx, node), _drained(ctx, node)):
+        if wrong is not None:  # a FAIL is falsy: test for None, not truth
+            return wrong
     stopped = node in ctx.stopped()
     snap = ctx.snapshot
     if stopped:
