@@ -128,12 +128,15 @@ def pause(ctx: CheckContext) -> CheckResult:
     paused_at = node_updated_at(snap, node)
     late = [t for t in kept_here if parse_time(t.created_at) >= parse_time(svc.updated_at) - 1
             and parse_time(svc.updated_at) < paused_at]
+    redo = (f"pause first, then scale: `docker service scale {name}={want - 2}`, then "
+            f"`docker service scale {name}={want}` again")
     if late:
         return ctx.fail(f"{len(late)} task(s) of {name} on {node} were made by the scale, "
-                        f"before {node} was paused.",
-                        f"pause first, then scale: `docker service scale {name}={want - 2}`, "
-                        f"then `docker service scale {name}={want}` again",
-                        tasks_per_node=per_node(kept))
+                        f"before {node} was paused.", redo, tasks_per_node=per_node(kept))
+    if parse_time(svc.updated_at) < paused_at:
+        return ctx.fail(f"{name} was scaled before {node} was paused: the new tasks happened "
+                        f"to land elsewhere, but the pause did not keep them off {node}.",
+                        redo, tasks_per_node=per_node(kept))
     return ctx.ok(f"{node} is paused and still runs its {len(kept_here)} old task(s); the "
                   f"{want} tasks of {name} run on {spread(per_node(kept))}: the new ones went "
                   "elsewhere.", tasks_per_node=per_node(kept))

@@ -73,6 +73,12 @@ def test_fails_when_nothing_was_run_and_says_how():
     assert "%%node manager1" in res.hint and "swarmlab exec" in res.hint
 
 
+def test_a_cell_holding_only_the_shipped_comment_ran_no_command():
+    comment = "# 2026-11-27T02:39:00Z exit=0\n# Type the command under the first line.\n"
+    res = hello("healthy-1m2w", {"manager1": comment})
+    assert res.status is Status.FAIL and res.message == "No command has been run on a node yet."
+
+
 def test_fails_when_only_non_docker_commands_ran():
     res = hello("healthy-1m2w", {"worker1": LS})
     assert res.status is Status.FAIL and "`ls /` on worker1" in res.message
