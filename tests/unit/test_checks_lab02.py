@@ -125,3 +125,10 @@ def test_recovered_while_a_manager_is_still_off_fails():
 def test_recovered_without_a_restart_through_the_kit_fails():
     res = raft("02.recovered", "raft-3m1w", passed=("02.quorum-lost",))
     assert res.status is Status.FAIL and "no manager was started again" in res.message
+
+
+def test_quorum_lost_with_every_manager_off_fails_saying_one_must_stay_up():
+    lab = fake_lab(managers=3, workers=1, stopped=("manager1", "manager2", "manager3"))
+    res = run_checks(lab, ["02.quorum-lost"], snapshot=snapshot("quorum-lost-3m"), settle_s=0)
+    assert isinstance(res, CheckResult) and res.status is Status.FAIL
+    assert "All 3 managers are powered off" in res.message and "wait=False" in res.hint

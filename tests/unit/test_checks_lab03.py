@@ -80,3 +80,27 @@ def test_where_with_a_task_name_instead_of_a_node_fails():
 def test_where_as_shipped_with_an_empty_answer_fails():
     res = judge("03.where", "lab03-hello", answer={})
     assert res.status is Status.FAIL and "an empty dict" in res.message
+
+
+def test_where_naming_a_node_that_runs_no_task_fails_naming_it():
+    # api: one task on manager1, one on worker1; worker2 drained
+    res = judge("03.where", "viz-unplaced-drain", service="api",
+                answer={"manager1": 1, "worker1": 1, "worker2": 1})
+    assert res.status is Status.FAIL and res.message == "worker2 runs no task of api."
+
+
+def test_where_without_an_answer_or_with_a_number_fails_saying_how_to_answer():
+    res = judge("03.where", "lab03-hello")
+    assert res.status is Status.FAIL and "no answer given" in res.message
+    res = judge("03.where", "lab03-hello", answer=42)
+    assert res.status is Status.FAIL and "not a dict of node names" in res.message
+
+
+def test_read_answer_takes_counts_and_refuses_bare_names():
+    from swarmlab.checks.lab03 import read_answer
+
+    assert read_answer({" worker1": 2}) == ({"worker1": 2}, "")
+    assert read_answer({"worker1": True})[0] is None
+    assert read_answer(["worker1"])[0] is None and "names only" in read_answer(["worker1"])[1]
+    assert read_answer("manager1, worker1")[0] is None
+    assert read_answer(None) == (None, "no answer given")
