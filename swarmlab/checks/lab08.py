@@ -232,7 +232,11 @@ def round_robin(ctx: CheckContext) -> CheckResult:
             "<count>, ...}}")
     said, wrong = read_counts(p["answer"])
     if said is None:
-        return ctx.fail(f"Your answer: {wrong}.", look)
+        vip = (f"; if your requests got no answer: {web} uses a virtual IP, which needs the "
+               f"kernel's IPVS; without it use DNS round robin (`docker service rm {web}`, "
+               "then create it again with `--endpoint-mode dnsrr`, exercise 08.overlay)"
+               if svc.endpoint_mode == "vip" else "")
+        return ctx.fail(f"Your answer: {wrong}.", look + vip)
     table = {f"{task_name(t)} on {t.node}": said.get(h, 0) for h, t in tasks.items()}
     strangers = [h for h in said if h not in tasks]
     if strangers:

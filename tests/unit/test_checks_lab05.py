@@ -92,3 +92,21 @@ def test_rebalanced_before_rebalancing_fails_and_says_how():
 def test_rebalanced_with_worker1_drained_fails():
     res = check("05.rebalanced", "app-worker1-drained")
     assert res.status is Status.FAIL and "worker1 is Drain, not stopped" in res.message
+
+
+def test_rescheduled_still_passes_from_the_task_history_once_worker1_is_back():
+    res = check("05.rescheduled", "app-worker1-back", events=STOPPED_AND_STARTED)
+    assert res.passed and "worker1 is back now, and still runs none of them" in res.message
+
+
+def test_every_recovery_check_without_the_service_fails():
+    for ex in ("05.rescheduled", "05.no-rebalance", "05.rebalanced"):
+        res = check(ex, "healthy-1m2w")
+        assert res.status is Status.FAIL and "no service named app" in res.message
+        assert "docker service create --name app" in res.hint
+
+
+def test_rebalanced_when_worker1_was_never_stopped_fails():
+    res = check("05.rebalanced", "app-worker1-back")
+    assert res.status is Status.FAIL and "has not been powered off with the kit" in res.message
+    assert "lab.stop('worker1')" in res.hint

@@ -81,3 +81,8 @@ def test_round_robin_counts_missing_a_replica_fail():
 def test_round_robin_with_task_ids_instead_of_hostnames_fails():
     res = check("08.round-robin", answer={"5jzreokghm1w": 10, **dict(list(ANSWERS.items())[1:])})
     assert res.status is Status.FAIL and "5jzreokghm1w is not the hostname" in res.message
+
+
+def test_round_robin_on_a_vip_service_without_answers_names_ipvs_and_dnsrr():
+    res = check("08.round-robin", service="api", replicas=2, answer={})
+    assert res.status is Status.FAIL and "IPVS" in res.hint and "--endpoint-mode dnsrr" in res.hint
