@@ -7,7 +7,7 @@ from typing import Any
 
 from swarmlab import records
 from swarmlab.checks import CheckResult, run_checks
-from tests.fixtures.recorded import Reply, by_command, fake_lab, snapshot
+from tests.fixtures.recorded import Reply, by_command, fake_lab, replayed, snapshot
 
 LAB = "t-fake"  # fake_lab's name
 
@@ -33,5 +33,14 @@ def judge(check_id: str, snap: str, *, managers: int = 1, workers: int = 2,
         records.record_event(LAB, kind, node, at=at)
     lab = fake_lab(managers=managers, workers=workers, replies=fakes, stopped=stopped)
     res = run_checks(lab, [check_id], snapshot=snapshot(snap), **params)
+    assert isinstance(res, CheckResult)
+    return res
+
+
+def replay(check_id: str, name: str, **params: Any) -> CheckResult:
+    """``check_id`` on the snapshot ``name``, its probes answered as the real nodes did when
+    it was recorded (tests/fixtures/probes/<name>.json)."""
+    lab = fake_lab(replies=replayed(name))
+    res = run_checks(lab, [check_id], snapshot=snapshot(name), **params)
     assert isinstance(res, CheckResult)
     return res

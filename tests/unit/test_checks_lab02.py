@@ -132,3 +132,10 @@ def test_quorum_lost_with_every_manager_off_fails_saying_one_must_stay_up():
     res = run_checks(lab, ["02.quorum-lost"], snapshot=snapshot("quorum-lost-3m"), settle_s=0)
     assert isinstance(res, CheckResult) and res.status is Status.FAIL
     assert "All 3 managers are powered off" in res.message and "wait=False" in res.hint
+
+
+def test_two_managers_after_demoting_manager3_fail_and_the_hint_promotes_it():
+    res = raft("02.three-managers", "raft-manager3-demoted",
+               history={"manager1": entry("docker node demote manager3")})
+    assert res.status is Status.FAIL and "2 managers" in res.message
+    assert "manager3 is a worker now" in res.message and "docker node promote manager3" in res.hint
