@@ -86,3 +86,30 @@ def test_round_robin_with_task_ids_instead_of_hostnames_fails():
 def test_round_robin_on_a_vip_service_without_answers_names_ipvs_and_dnsrr():
     res = check("08.round-robin", service="api", replicas=2, answer={})
     assert res.status is Status.FAIL and "IPVS" in res.hint and "--endpoint-mode dnsrr" in res.hint
+
+
+# ----- 08.mesh (a PASS needs IPVS, which the recording host lacks: its SKIP is recorded) ----
+def test_mesh_skips_with_the_reason_where_the_kernel_has_no_ipvs():
+    from tests.unit.evidence import replay
+
+    res = replay("08.mesh", "mesh-ingress", settle_s=0)
+    assert res.status is Status.SKIP and "has no IPVS" in res.message
+    assert "modprobe ip_vs" in res.hint
+
+
+def test_mesh_published_in_host_mode_fails():
+    from tests.unit.evidence import replay
+
+    res = replay("08.mesh", "mesh-host-mode", settle_s=0)
+    assert res.status is Status.FAIL and "publishes 8080 in host mode" in res.message
+    assert "--publish-add 8080:80" in res.hint
+
+
+def test_mesh_on_another_port_fails():
+    res = check("08.mesh", "services", service="web")  # web publishes 8081 in host mode
+    assert res.status is Status.FAIL and "publishes 8081->80, not 8080" in res.message
+
+
+def test_mesh_without_the_service_fails():
+    res = check("08.mesh", "healthy-1m2w")
+    assert res.status is Status.FAIL and "no service named mesh" in res.message
