@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from collections import Counter
 from typing import Any
 
@@ -139,16 +138,13 @@ def create(ctx: CheckContext) -> CheckResult:
 
 
 def _logs_say(ctx: CheckContext, manager: str, service: str, message: str) -> str:
-    """A log line of the service that carries ``message``, or ""."""
-    for attempt in range(3):
+    """A log line of the service that carries ``message`` (tried for ~2 s), or ""."""
+    def line() -> str:
         res = ctx.probe(manager, f"docker service logs --raw --tail 5 {service} 2>&1",
                         timeout=20)
-        line = next((ln.strip() for ln in res.stdout.splitlines()
+        return next((ln.strip() for ln in res.stdout.splitlines()
                      if _letters(message) in _letters(ln)), "")
-        if line or attempt == 2:
-            return line
-        time.sleep(1)
-    return ""
+    return wait.settle(line, timeout=2, interval=1) or ""
 
 
 # ----- 03.scale ---------------------------------------------------------------------------
