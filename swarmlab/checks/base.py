@@ -4,6 +4,12 @@ A check is a function ``(ctx: CheckContext) -> CheckResult``. A learner's mistak
 FAIL with a hint naming the likely mistake, never an exception; SKIP means the host
 lacks something (the message says what, the hint how to get it). Only broken
 infrastructure raises.
+
+Where the end state cannot tell an exercise done from its start (or from the wrong
+action), a check also reads evidence of the learner's steps since ``start_lab``: the
+commands recorded on the nodes with their exit codes (``ctx.history()``, ``ctx.ran()``),
+the kit's power events (``ctx.events()``) and earlier verdicts (``ctx.passed_before()``),
+the last two from ``swarmlab.records``.
 """
 
 from __future__ import annotations
@@ -210,7 +216,8 @@ def register(
 
 class CheckContext:
     """What a check may look at: the lab, one snapshot (taken on first use, shared by
-    the checks of one run), its parameters, and live probes on nodes."""
+    the checks of one run), its parameters, live probes on nodes, and the evidence of the
+    learner's steps (history, power events, earlier verdicts)."""
 
     def __init__(self, lab: Lab, params: Mapping[str, Any] | None = None,
                  snapshot: Snapshot | None = None) -> None:
