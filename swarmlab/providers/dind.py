@@ -62,11 +62,14 @@ class DindProvider:
     # ----- finding ---------------------------------------------------------------
     def _containers(self, lab: str) -> list[Any]:
         return self.client.containers.list(
-            all=True, filters={"label": [f"{L.LAB}={lab}", f"{L.KIND}=node"]}
+            all=True, filters={"label": [f"{L.LAB}={lab}", f"{L.KIND}=node"]},
+            ignore_removed=True,
         )
 
     def labs(self) -> list[str]:
-        found = self.client.containers.list(all=True, filters={"label": [f"{L.KIND}=node"]})
+        # ignore_removed: another lab on the engine may be deleted while we list
+        found = self.client.containers.list(all=True, filters={"label": [f"{L.KIND}=node"]},
+                                            ignore_removed=True)
         return sorted({c.labels.get(L.LAB, "") for c in found} - {""})
 
     def find(self, lab: str) -> list[Node]:
@@ -286,7 +289,8 @@ class DindProvider:
     def delete(self, lab: str) -> int:
         """Remove every container, network and volume labelled with ``lab``."""
         gone = 0
-        conts = self.client.containers.list(all=True, filters={"label": f"{L.LAB}={lab}"})
+        conts = self.client.containers.list(all=True, filters={"label": f"{L.LAB}={lab}"},
+                                            ignore_removed=True)
 
         def kill(c: Any) -> None:
             with contextlib.suppress(docker.errors.NotFound):
