@@ -104,3 +104,9 @@ def test_read_answer_takes_counts_and_refuses_bare_names():
     assert read_answer(["worker1"])[0] is None and "names only" in read_answer(["worker1"])[1]
     assert read_answer("manager1, worker1")[0] is None
     assert read_answer(None) == (None, "no answer given")
+
+
+def test_create_without_any_service_fails_with_the_full_command():
+    res = judge("03.create", "healthy-1m2w")
+    assert res.status is Status.FAIL and res.message == "There is no service named hello yet."
+    assert "docker service create --name hello --replicas 3" in res.hint

@@ -33,10 +33,33 @@ def test_overlay_without_the_client_service_fails():
     assert res.status is Status.FAIL and "no service named client" in res.message
 
 
+def test_overlay_made_as_a_local_bridge_network_fails():
+    res = check("08.overlay", "appnet-bridge")
+    assert res.status is Status.FAIL and "appnet is a bridge network (local scope)" in res.message
+    assert "--driver overlay" in res.hint
+
+
+def test_overlay_with_the_client_left_off_the_network_fails():
+    res = check("08.overlay", "client-off-appnet")
+    assert res.status is Status.FAIL and "client is not on appnet" in res.message
+    assert "--network-add appnet client" in res.hint
+
+
 # ----- 08.discovery -----------------------------------------------------------------------
 def test_discovery_passes_with_the_addresses_the_lookups_gave():
     res = check("08.discovery", answer=LOOKUPS)
     assert res.passed and "one virtual IP, 10.0.1.11" in res.message
+
+
+def test_discovery_with_api_off_the_network_fails():
+    res = check("08.discovery", "api-off-appnet", answer=LOOKUPS)
+    assert res.status is Status.FAIL and "api is not on appnet" in res.message
+    assert "--network-add appnet api" in res.hint
+
+
+def test_discovery_with_api_in_dnsrr_mode_fails():
+    res = check("08.discovery", "api-dnsrr", answer=LOOKUPS)
+    assert res.status is Status.FAIL and "api uses endpoint mode dnsrr" in res.message
 
 
 def test_discovery_as_shipped_without_an_answer_fails():
