@@ -122,12 +122,11 @@ def exec_(name: str, node: str, cmd: tuple[str, ...]) -> None:
 
     target = Lab.connect(name).node(node)
     line = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
-    record(target, line)
-
     def echo(stream: str, text: str) -> None:
         click.echo(text, nl=False, err=stream == "stderr")
 
     res = target.run(line, timeout=None, on_output=echo)
+    record(target, line, res.exit_code)  # written after the command ran: checks read it
     sys.exit(res.exit_code)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -237,13 +239,22 @@ class Lab:
         """Power a node off: its engine really goes away (the swarm sees it Down)."""
         self.node(node)
         self.provider.stop(self.name, node)
+        self._note("stop", node)
 
     def start(self, node: str, wait: bool = True, timeout: float = 60) -> None:
         """Power a node on; wait until its engine answers and it is Ready in the swarm."""
         n = self.node(node)
         self.provider.start(self.name, node)
+        self._note("start", node)
         if wait and swarm.swarm_state(n) == "active":
             self.wait_ready([n], timeout=timeout)
+
+    def _note(self, kind: str, node: str = "") -> None:
+        """Remember a power event on disk (checks of labs 02 and 05 read them)."""
+        from swarmlab import records
+
+        with contextlib.suppress(sqlite3.Error, OSError):  # never break the lab for it
+            records.record_event(self.name, kind, node)
 
     def set_availability(self, node: str, availability: str) -> None:
         """``docker node update --availability active|pause|drain NODE`` on a manager."""

@@ -67,6 +67,7 @@ def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **param
         lab.refresh_images(steps)  # a cluster made before a kit update gets the new images
     lab.params = {**json.loads(os.environ.get(PARAMS_ENV) or "{}"), **params}
     lab.lab_id = key
+    lab._note("prepared")  # the lab's session starts: checks look for evidence from here on
     steps.say("[swarmlab] " + ("; ".join(changes) if changes else "nothing to change")
               + f". Ready in {steps.elapsed:.1f}s: {', '.join(lab.node_names)}")
     return lab

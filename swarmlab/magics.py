@@ -147,14 +147,15 @@ class SwarmlabMagics(Magics):
             raise UsageError(str(e)) from None
         pid_file = f"/tmp/.swarmlab-cell-{uuid.uuid4().hex[:12]}"
         try:
-            history.record(target, script)  # exercise 00.hello reads it
             result = target.run(cell_command(script, pid_file), timeout=timeout, on_output=_echo)
         except KeyboardInterrupt:
             _stop_on_node(target, pid_file)
+            _record(target, script, 130)
             print(f"\n[{name}] interrupted: the command was stopped.", file=sys.stderr)
             return
         except SwarmLabError as e:
             raise UsageError(str(e)) from None
+        _record(target, script, result.exit_code)  # checks read it (00.hello, ...)
         if result.exit_code == 124 and timeout:
             _stop_on_node(target, pid_file)
             print(f"[{name}] timed out after {timeout:.0f}s", file=sys.stderr)
@@ -201,6 +202,11 @@ def _timeout(value: str | None) -> float | None:
     except ValueError:
         raise UsageError(f"--timeout takes seconds, not {value!r}.") from None
     return seconds if seconds > 0 else None
+
+
+def _record(target: Any, script: str, exit_code: int) -> None:
+    with contextlib.suppress(SwarmLabError):  # a node the command powered off keeps none
+        history.record(target, script, exit_code)
 
 
 def _stop_on_node(target: Any, pid_file: str) -> None:

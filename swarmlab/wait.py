@@ -62,7 +62,8 @@ def until(
     The probe runs at least once, then every ``interval`` seconds. ``show(last, seen)``
     may turn the last observation into the "Last seen" line of the error.
     """
-    done, last, seen = _poll(probe, ok, timeout, interval, ignore)
+    polled = _poll(probe, ok, timeout, interval, ignore)
+    done, last, seen = polled
     if done:
         return last  # type: ignore[return-value]  # accepted: a T, even if T admits None
     raise WaitTimeout(what, timeout, show(last, seen) if show else seen[:500], hint)

@@ -221,3 +221,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 def _mmss(seconds: float) -> str:
     return f"{int(seconds // 60):3d}:{int(seconds % 60):02d}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_progress_db(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Verdicts and events the tests make (and the kernels they start) go to a database of
+    this run, never the user's ($SWARMLAB_PROGRESS_DB, unless the caller set one)."""
+    from swarmlab.records import DB_ENV
+
+    if not os.environ.get(DB_ENV):
+        os.environ[DB_ENV] = str(tmp_path_factory.mktemp("records") / "progress.sqlite")

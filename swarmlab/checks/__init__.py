@@ -6,15 +6,18 @@ by name, so adding a lab's checks is adding its module.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import json
 import os
 import pkgutil
 import re
+import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from swarmlab import records
 from swarmlab.checks.base import (
     REGISTRY,
     CheckContext,
@@ -112,9 +115,19 @@ def run_checks(
         args = {**spec.params, **{k: v for k, v in given.items() if k in spec.params}}
         ctx = CheckContext(lab, args, snapshot)
         ctx.check_id, ctx.title = spec.id, spec.title
-        results.append(spec.fn(ctx))
+        result = spec.fn(ctx)
+        _remember(lab, spec, result)
+        results.append(result)
         snapshot = ctx._snapshot  # one read of the cluster for the whole run
     return results[0] if single else Report(tuple(results))
+
+
+def _remember(lab: Lab, spec: CheckSpec, result: CheckResult) -> None:
+    """Store the verdict with the lab (``swarmlab.records``): later checks and progress
+    views read it; a database that cannot be written never changes the verdict."""
+    with contextlib.suppress(sqlite3.Error, OSError):
+        records.record_verdict(lab.name, getattr(lab, "lab_id", "") or spec.lab, result.id,
+                               result.status.value, result.message, result.hint)
 
 
 def specs_ids(specs: Sequence[CheckSpec]) -> list[str]:

@@ -4,6 +4,12 @@ A check is a function ``(ctx: CheckContext) -> CheckResult``. A learner's mistak
 FAIL with a hint naming the likely mistake, never an exception; SKIP means the host
 lacks something (the message says what, the hint how to get it). Only broken
 infrastructure raises.
+
+Where the end state cannot tell an exercise done from its start (or from the wrong
+action), a check also reads evidence of the learner's steps since ``start_lab``: the
+commands recorded on the nodes with their exit codes (``ctx.history()``, ``ctx.ran()``),
+the kit's power events (``ctx.events()``) and earlier verdicts (``ctx.passed_before()``),
+the last two from ``swarmlab.records``.
 """
 
 from __future__ import annotations
@@ -11,12 +17,18 @@ from __future__ import annotations
 import enum
 import html
 import json
+import re
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from swarmlab import records
 from swarmlab.errors import ConnectError
+from swarmlab.history import HISTORY_FILE, Entry, succeeded
+from swarmlab.history import parse as parse_history
+from swarmlab.records import Event, Verdict
 from swarmlab.transport.base import CommandResult
 
 if TYPE_CHECKING:
@@ -204,7 +216,8 @@ def register(
 
 class CheckContext:
     """What a check may look at: the lab, one snapshot (taken on first use, shared by
-    the checks of one run), its parameters, and live probes on nodes."""
+    the checks of one run), its parameters, live probes on nodes, and the evidence of the
+    learner's steps (history, power events, earlier verdicts)."""
 
     def __init__(self, lab: Lab, params: Mapping[str, Any] | None = None,
                  snapshot: Snapshot | None = None) -> None:
@@ -214,6 +227,8 @@ class CheckContext:
         self.title = ""
         self._snapshot = snapshot
         self._machines: dict[str, str] | None = None
+        self._history: list[Entry] | None = None
+        self._since: float | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -257,6 +272,50 @@ class CheckContext:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
             results = pool.map(lambda n: self.probe(n, cmd, timeout), names)
             return dict(zip(names, results, strict=True))
+
+    # ----- evidence of the learner's steps ----------------------------------------------
+    def session_start(self) -> float:
+        """When the lab was last prepared by ``start_lab`` (0.0: never, or unknown)."""
+        if self._since is None:
+            try:
+                self._since = records.session_start(self.lab.name)
+            except (sqlite3.Error, OSError):
+                self._since = 0.0
+        return self._since
+
+    def history(self) -> list[Entry]:
+        """The commands recorded on the running nodes (``%%node``, ``swarmlab exec``) since
+        the lab was prepared, oldest first."""
+        if self._history is None:
+            probes = self.probe_all(f"cat {HISTORY_FILE} 2>/dev/null", timeout=15)
+            found = [e for node, r in probes.items() if r.exit_code >= 0
+                     for e in parse_history(r.stdout, node)]
+            since = self.session_start()
+            self._history = sorted((e for e in found if e.at >= since - 1),
+                                   key=lambda e: e.at)
+        return self._history
+
+    def ran(self, pattern: str, *, failed_too: bool = False) -> list[Entry]:
+        """Recorded commands with a line matching the regex ``pattern`` that exited 0
+        (``failed_too``: whatever their exit code)."""
+        if failed_too:
+            rx = re.compile(pattern)
+            return [e for e in self.history() if any(rx.search(c) for c in e.commands())]
+        return succeeded(self.history(), pattern)
+
+    def events(self) -> list[Event]:
+        """The kit's power events on this lab (``lab.stop/start``) since it was prepared."""
+        try:
+            return records.events(self.lab.name, self.session_start())
+        except (sqlite3.Error, OSError):
+            return []
+
+    def passed_before(self, exercise: str) -> Verdict | None:
+        """The latest PASS of ``exercise`` on this lab since it was prepared, if any."""
+        try:
+            return records.passed_since(self.lab.name, exercise, self.session_start())
+        except (sqlite3.Error, OSError):
+            return None
 
     # ----- verdicts -----------------------------------------------------------------
     def ok(self, message: str, **details: Any) -> CheckResult:

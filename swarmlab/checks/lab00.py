@@ -6,51 +6,63 @@ import re
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import start_hint, swarm_problem
-from swarmlab.history import HISTORY_FILE
-
-_STAMP = re.compile(r"^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", re.MULTILINE)
+from swarmlab.history import Entry, parse
 
 
 def history_entries(text: str) -> list[str]:
     """The commands (cell sources) recorded in a node's history file, oldest first."""
-    return [e.strip() for e in _STAMP.split(text) if e.strip()]
+    return [e.source for e in parse(text)]
 
 
-def _first_line(entry: str) -> str:
-    return next((ln.strip() for ln in entry.splitlines() if ln.strip()), "")
+def _first_line(entry: Entry) -> str:
+    return next(iter(entry.commands()), entry.source.splitlines()[0].strip())
+
+
+def _runs(entry: Entry, word: str) -> bool:
+    """A line of the entry runs the program ``word`` (``echo docker`` does not)."""
+    return any(re.match(rf"^(sudo\s+)?{re.escape(word)}(\s|$)", c) for c in entry.commands())
 
 
 @register("00.hello", title="Run a command on a node", lab="00", params={"word": "docker"})
 def hello(ctx: CheckContext) -> CheckResult:
     word = str(ctx.params["word"])
-    probes = ctx.probe_all(f"cat {HISTORY_FILE} 2>/dev/null", timeout=15)
-    ran = {node: history_entries(r.stdout) for node, r in probes.items() if r.exit_code >= 0}
-    ran = {node: entries for node, entries in ran.items() if entries}
-    if not ran:
+    entries = [e for e in ctx.history() if e.commands()]  # a cell of comments runs nothing
+    ran = {e.node: [_first_line(x) for x in entries if x.node == e.node] for e in entries}
+    first = f"`{word} version`"
+    if not entries:
         return ctx.fail(
             "No command has been run on a node yet.",
-            "make a cell whose first line is `%%node manager1` and second line "
-            "`docker version`, and run it (in a terminal: `swarmlab exec manager1 docker version`)",
+            f"make a cell whose first line is `%%node manager1` and second line {first}, "
+            f"and run it (in a terminal: `swarmlab exec manager1 {word} version`)",
         )
-    with_word = [(node, e) for node, entries in ran.items() for e in entries if word in e]
-    if not with_word:
-        node, entries = next(iter(ran.items()))
+    tried = [e for e in entries if _runs(e, word)]
+    if not tried:
+        last = entries[-1]
         return ctx.fail(
-            f"You ran `{_first_line(entries[-1])}` on {node}, but no `{word}` command yet.",
-            f"run `{word} version` or `{word} info` on a node (a `%%node {node}` cell)",
-            ran={n: [_first_line(e) for e in es] for n, es in ran.items()},
+            f"You ran `{_first_line(last)}` on {last.node}, but no `{word}` command yet"
+            + (f" (`{word}` is only a word in it: the command is "
+               f"`{_first_line(last).split()[0]}`)." if word in last.source else "."),
+            f"run {first} or `{word} info` on a node (a `%%node {last.node}` cell)", ran=ran,
         )
-    node, entry = with_word[-1]
+    worked = [e for e in tried if e.ok]
+    if not worked:
+        last = tried[-1]
+        code = "an unknown exit code" if last.exit_code is None else f"exit code {last.exit_code}"
+        return ctx.fail(
+            f"You ran `{_first_line(last)}` on {last.node}, but it failed ({code}).",
+            f"read its error message, fix the command (for example {first}) and run the "
+            "cell again", ran=ran,
+        )
+    entry = worked[-1]
     unhealthy = _health_problem(ctx)
     if unhealthy is not None:
         return unhealthy
     snap = ctx.snapshot
     leader = snap.leader.hostname if snap.leader else "?"
     return ctx.ok(
-        f"You ran `{_first_line(entry)}` on {node}; the cluster is healthy: "
+        f"You ran `{_first_line(entry)}` on {entry.node}; the cluster is healthy: "
         f"{len(snap.nodes)} nodes Ready, {leader} is the Leader.",
-        ran={n: [_first_line(e) for e in es] for n, es in ran.items()},
-        nodes={n.hostname: n.state for n in snap.nodes},
+        ran=ran, nodes={n.hostname: n.state for n in snap.nodes},
     )
 
 

@@ -77,6 +77,15 @@ def join(ctx: CheckContext) -> CheckResult:
             f"{_names(missing)} {_be(missing)} not in the swarm yet.",
             _join_hint(manager, " and ".join(missing)), nodes=nodes,
         )
+    as_manager = [w for w in workers if _is_manager(snap.node(w))]
+    if as_manager:
+        w = as_manager[0]
+        return ctx.fail(
+            f"{_names(as_manager)} joined as {'a manager' if len(as_manager) == 1 else 'managers'}"
+            ": the token came from `docker swarm join-token manager`, not `worker`.",
+            f"on {manager}: `docker node demote {w}`; on {w}: `docker swarm leave`; on "
+            f"{manager}: `docker node rm {w}`; then {_join_hint(manager, w)}", nodes=nodes,
+        )
     if down:
         stopped = [w for w in down if w in ctx.stopped()]
         hint = (f"start {_names(stopped)}: {start_hint(stopped)}" if stopped else
@@ -112,6 +121,13 @@ def leave_rm(ctx: CheckContext) -> CheckResult:
             "not down\" for ~15 s: wait and run it again)",
             node=describe(entries[-1]),
         )
+    if not _joined_before(ctx, node):
+        return ctx.fail(
+            f"{node} is not in the swarm, but it never joined it in this lab: there was "
+            "nothing to leave or remove.",
+            f"do exercise 01.join first (and run its check); then on {node}: `docker swarm "
+            f"leave`, and on {manager}: `docker node rm {node}`",
+            nodes=[n.hostname for n in ctx.snapshot.nodes])
     local = ctx.probe(node, "docker info --format '{{.Swarm.LocalNodeState}}'", timeout=20)
     if local.exit_code < 0:
         return ctx.fail(f"{node} is no longer listed, but it is powered off, so it cannot "
@@ -125,6 +141,23 @@ def leave_rm(ctx: CheckContext) -> CheckResult:
         )
     return ctx.ok(f"{node} left the swarm and {manager} no longer lists it.",
                   nodes=[n.hostname for n in ctx.snapshot.nodes])
+
+
+def _joined_before(ctx: CheckContext, node: str) -> bool:
+    """Evidence that ``node`` was in the swarm: a PASS of 01.join, or a successful
+    ``docker swarm join`` recorded on it."""
+    if ctx.passed_before("01.join") is not None:
+        return True
+    return any(e.node == node for e in ctx.ran(r"\bdocker\s+swarm\s+join\b"))
+
+
+def _promoted_before(ctx: CheckContext, node: str) -> bool:
+    """Evidence that ``node`` was promoted: a PASS of 01.promote, or a successful
+    ``docker node promote NODE`` (or ``node update --role manager NODE``) recorded."""
+    if ctx.passed_before("01.promote") is not None:
+        return True
+    return bool(ctx.ran(rf"\bdocker\s+node\s+(promote|update\s.*--role[\s=]+manager)\b"
+                        rf".*\b{node}\b"))
 
 
 def _promoted_instead(snap: Snapshot, node: str, lab_workers: list[str]) -> list[str]:
@@ -207,6 +240,13 @@ def demote(ctx: CheckContext) -> CheckResult:
         return ctx.fail(
             f"{node} is a worker again, but {_names(extra)} {_be(extra)} still a manager.",
             f"on {manager}: `docker node demote {' '.join(extra)}`", nodes=nodes,
+        )
+    if not _promoted_before(ctx, node):
+        return ctx.fail(
+            f"{node} is a worker, but it was never promoted in this lab: there is nothing "
+            "to demote yet.",
+            f"do exercise 01.promote first (on {manager}: `docker node promote {node}`, and "
+            f"run its check); then `docker node demote {node}`", nodes=nodes,
         )
     return ctx.ok(f"{node} is a worker again; managers: "
                   f"{', '.join(m.hostname for m in snap.managers)}.", nodes=nodes)

@@ -1,47 +1,27 @@
 """Lab 02, Raft and quorum: three managers, losing the majority, getting it back.
 
-``02.recovered`` asks for a recovery, so it needs a loss first: ``02.quorum-lost``
-remembers, per Lab object, the quorum loss it saw (a new ``start_lab`` forgets it).
+The lab starts with three managers, so ``02.three-managers`` also asks for the step that
+made them three again: a successful ``docker node demote worker1`` in the command history.
+``02.recovered`` asks for a recovery, so it needs a loss first: a PASS of
+``02.quorum-lost`` stored with the lab (``swarmlab.records``) since ``start_lab``, which a
+kernel restart does not forget.
 """
 
 from __future__ import annotations
 
 import json
 import time
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import describe, start_hint, swarm_problem
 from swarmlab.state import NodeInfo, Snapshot
 from swarmlab.transport.base import CommandResult
 
-if TYPE_CHECKING:
-    from swarmlab.lab import Lab
-
 _RESTART_HINT = "run `lab = swarmlab.start_lab('02')` again: it rebuilds the lab's swarm"
 _PROBE = "timeout {t} docker node ls"
 _PROBE_TIMEOUT = 8
-
-
-@dataclass(frozen=True)
-class QuorumLoss:
-    """What ``02.quorum-lost`` saw: when, from which manager, with which error."""
-
-    at: float
-    survivor: str
-    stopped: tuple[str, ...]
-    error: str
-
-
-_SEEN: weakref.WeakKeyDictionary[Lab, QuorumLoss] = weakref.WeakKeyDictionary()
-
-
-def quorum_loss_seen(lab: Lab) -> QuorumLoss | None:
-    """The quorum loss ``02.quorum-lost`` observed on this lab, if any."""
-    return _SEEN.get(lab)
 
 
 def quorum(managers: int) -> int:
@@ -52,12 +32,11 @@ def quorum(managers: int) -> int:
 def settle(ctx: CheckContext, busy: Callable[[Snapshot], bool], seconds: float) -> Snapshot:
     """Re-read the cluster while ``busy(snapshot)`` says it is still changing, for at
     most ``seconds`` (a promoted manager needs ~2 s, a restarted one ~10 s)."""
-    snap = ctx.snapshot
-    deadline = time.monotonic() + float(seconds)
-    while busy(snap) and time.monotonic() < deadline:
-        time.sleep(1)
-        snap = ctx.refresh(machines=True)
-    return snap
+    if not busy(ctx.snapshot):
+        return ctx.snapshot
+    found = wait.settle(lambda: ctx.refresh(machines=True), timeout=float(seconds),
+                        ok=lambda snap: not busy(snap))
+    return found or ctx.snapshot
 
 
 # ----- 02.three-managers ------------------------------------------------------------------
@@ -72,9 +51,9 @@ def _joining(ctx: CheckContext) -> Callable[[Snapshot], bool]:
 
 
 @register("02.three-managers", title="Three managers, one Leader", lab="02",
-          params={"managers": 3, "settle_s": 15})
+          params={"managers": 3, "node": "worker1", "settle_s": 15})
 def three_managers(ctx: CheckContext) -> CheckResult:
-    want = int(ctx.params["managers"])
+    want, node = int(ctx.params["managers"]), str(ctx.params["node"])
     problem = swarm_problem(ctx, _RESTART_HINT)
     if problem is not None:
         return problem
@@ -118,6 +97,20 @@ def three_managers(ctx: CheckContext) -> CheckResult:
             "check again",
             nodes=nodes,
         )
+    wrong = [m for m in names if m not in made_as_manager]
+    if wrong:
+        demoted = [m for m in sorted(made_as_manager) if m not in names]
+        return ctx.fail(
+            f"You demoted {_names(demoted)}, not {node}: {_names(wrong)} {_be(wrong)} still "
+            "a manager.",
+            f"on {names[0]}: `docker node promote {demoted[0] if demoted else '...'}`, then "
+            f"`docker node demote {wrong[0]}`", nodes=nodes)
+    if not ctx.ran(rf"\bdocker\s+node\s+(demote|update\s.*--role[\s=]+worker)\b.*\b{node}\b"):
+        return ctx.fail(
+            f"The swarm has {want} managers, but as the lab started: {node} was never made a "
+            "worker again (no successful `docker node demote` of it is recorded).",
+            f"run the cell that promotes {node} (the swarm then has {want + 1} managers), then "
+            f"in the exercise cell: `docker node demote {node}`", nodes=nodes)
     leaders = [m.hostname for m in managers if m.leader]
     if len(leaders) != 1:
         return ctx.fail(f"{want} managers, but {len(leaders)} leaders ({_names(leaders)}).",
@@ -209,7 +202,6 @@ def quorum_lost(ctx: CheckContext) -> CheckResult:
         )
     error = (_daemon_error(res.stderr) if res.exit_code not in (124, -1) else
              f"no answer within {_PROBE_TIMEOUT} s")
-    _SEEN[ctx.lab] = QuorumLoss(time.time(), survivor, tuple(stopped), error)
     return ctx.ok(
         f"{_names(stopped)} are stopped: only {len(up)} of {len(managers)} managers "
         f"{_be(up)} up, fewer than the {need} a quorum needs. `docker node ls` on "
@@ -220,14 +212,10 @@ def quorum_lost(ctx: CheckContext) -> CheckResult:
 
 def _probe_until_refused(ctx: CheckContext, node: str, seconds: float) -> CommandResult | None:
     """The first failing ``docker node ls`` on ``node`` within ``seconds``, else None."""
-    deadline = time.monotonic() + seconds
-    while True:
-        res = ctx.probe(node, _PROBE.format(t=_PROBE_TIMEOUT), timeout=_PROBE_TIMEOUT + 10)
-        if not res.ok:
-            return res
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(2)
+    res = wait.settle(
+        lambda: ctx.probe(node, _PROBE.format(t=_PROBE_TIMEOUT), timeout=_PROBE_TIMEOUT + 10),
+        timeout=seconds, interval=2, ok=lambda r: not r.ok)
+    return res if res is not None and not res.ok else None
 
 
 # ----- 02.recovered -----------------------------------------------------------------------
@@ -262,19 +250,26 @@ def recovered(ctx: CheckContext) -> CheckResult:
             "Not every node is back: " + "; ".join(_state(n) for n in unwell) + ".",
             "a node that just started needs a few seconds; run the check again", nodes=nodes)
     assert snap.leader is not None  # settle() waited for one; swarm_problem saw it manageable
-    seen = quorum_loss_seen(ctx.lab)
+    seen = ctx.passed_before("02.quorum-lost")
     if seen is None:
         return ctx.fail(
             f"The swarm is healthy ({snap.leader.hostname} leads), but it has not lost its "
-            "quorum in this session yet: there is nothing to recover from.",
+            "quorum since the lab started: there is nothing to recover from.",
             "do exercise 02.quorum-lost first: stop two managers and run its check while "
             "they are down; then start them again", nodes=nodes,
         )
+    started = sorted({e.node for e in ctx.events() if e.kind == "start" and e.at >= seen.at})
+    if not started:
+        return ctx.fail(
+            "The swarm is healthy, but no manager was started again with lab.start(...) "
+            "since the quorum loss was seen: it cannot have recovered from it.",
+            "if the managers were started some other way, stop two managers again, run the "
+            "02.quorum-lost check, then start them with lab.start(...)", nodes=nodes)
     took = time.time() - seen.at
     return ctx.ok(
         f"All {len(snap.nodes)} nodes are Ready and {snap.leader.hostname} is the Leader: the "
-        f"quorum came back once {_names(list(seen.stopped))} started again (the loss was "
-        f"seen {took:.0f} s ago).", nodes=nodes,
+        f"quorum came back once {_names(started)} started again (the loss was seen "
+        f"{took:.0f} s ago).", nodes=nodes,
     )
 
 

@@ -1,17 +1,19 @@
 """Lab 03, services: create ``hello``, scale it, and say where its tasks run.
 
-``03.where`` takes the learner's answer as a parameter:
-``lab.check("03.where", answer=["manager1", "worker2"])`` (or ``{"manager1": 2, ...}``).
+``03.where`` takes the learner's answer as a parameter: how many Running tasks each node
+runs, ``lab.check("03.where", answer={"manager1": 2, "worker1": 2, "worker2": 1})``. Node
+names alone are not enough: 5 tasks on 3 nodes nearly always cover every node, so listing
+all nodes would pass without looking.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-import time
 from collections import Counter
 from typing import Any
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import swarm_problem
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
@@ -42,12 +44,11 @@ def in_motion(snap: Snapshot, service: str) -> bool:
 
 def settled(ctx: CheckContext, service: str, seconds: float) -> Snapshot:
     """The cluster once ``service``'s tasks stop moving, or after ``seconds``."""
-    snap = ctx.snapshot
-    deadline = time.monotonic() + float(seconds)
-    while in_motion(snap, service) and time.monotonic() < deadline:
-        time.sleep(1)
-        snap = ctx.refresh()
-    return snap
+    if not in_motion(ctx.snapshot, service):
+        return ctx.snapshot
+    found = wait.settle(ctx.refresh, timeout=float(seconds),
+                        ok=lambda s: not in_motion(s, service))
+    return found or ctx.snapshot
 
 
 def _letters(text: str) -> str:
@@ -137,16 +138,13 @@ def create(ctx: CheckContext) -> CheckResult:
 
 
 def _logs_say(ctx: CheckContext, manager: str, service: str, message: str) -> str:
-    """A log line of the service that carries ``message``, or ""."""
-    for attempt in range(3):
+    """A log line of the service that carries ``message`` (tried for ~2 s), or ""."""
+    def line() -> str:
         res = ctx.probe(manager, f"docker service logs --raw --tail 5 {service} 2>&1",
                         timeout=20)
-        line = next((ln.strip() for ln in res.stdout.splitlines()
+        return next((ln.strip() for ln in res.stdout.splitlines()
                      if _letters(message) in _letters(ln)), "")
-        if line or attempt == 2:
-            return line
-        time.sleep(1)
-    return ""
+    return wait.settle(line, timeout=2, interval=1) or ""
 
 
 # ----- 03.scale ---------------------------------------------------------------------------
@@ -181,10 +179,9 @@ def scale(ctx: CheckContext) -> CheckResult:
 
 # ----- 03.where ---------------------------------------------------------------------------
 def read_answer(answer: Any) -> tuple[dict[str, int | None] | None, str]:
-    """The learner's answer as {node: count or None}, or (None, what is wrong with it).
+    """The learner's answer as {node: number of tasks}, or (None, what is wrong with it).
 
-    Accepted: a list / tuple / set of names, a string of names ("manager1, worker2"), or a
-    dict {name: number of tasks}."""
+    Accepted: a dict {name: number of tasks}. A list of names is refused with a reason."""
     if answer is None:
         return None, "no answer given"
     if isinstance(answer, str):
@@ -197,23 +194,22 @@ def read_answer(answer: Any) -> tuple[dict[str, int | None] | None, str]:
             out[k.strip()] = v
         return out, ""
     if isinstance(answer, (list, tuple, set, frozenset)):
-        bad = [a for a in answer if not isinstance(a, str)]
-        if bad:
-            return None, f"{bad[0]!r} is not a node name (a string such as 'worker1')"
-        return {a.strip(): None for a in answer}, ""
-    return None, f"{answer!r} is not a list of node names"
+        return None, (f"{sorted(map(str, answer))} lists node names only; give the number of "
+                      "tasks on each node")
+    return None, f"{answer!r} is not a dict of node names and numbers of tasks"
 
 
 @register("03.where", title="Which nodes run hello's tasks?", lab="03",
           params={"service": "hello", "answer": None})
 def where(ctx: CheckContext) -> CheckResult:
     name = str(ctx.params["service"])
-    look = f"look at the NODE column of `docker service ps {name}` (Running tasks)"
+    look = (f"count the Running tasks per node in the NODE column of `docker service ps "
+            f"{name} --filter desired-state=running`")
     said, wrong = read_answer(ctx.params["answer"])
     if said is None or not said:
-        return ctx.fail(f"Your answer: {wrong or 'an empty list'}.",
-                        f"{look}, then set where = ['manager1', ...] to those node names "
-                        "and run the check again")
+        return ctx.fail(f"Your answer: {wrong or 'an empty dict'}.",
+                        f"{look}, then set answer = {{'manager1': 2, ...}} (every node that "
+                        "runs a task, with its number of tasks) and run the check again")
     problem = swarm_problem(ctx, _NO_SWARM)
     if problem is not None:
         return problem
@@ -241,7 +237,7 @@ def where(ctx: CheckContext) -> CheckResult:
     if extra:
         return ctx.fail(f"{extra[0]} runs no task of {name}.", look, answer=list(said),
                         running_per_node=counts)
-    miscounted = [n for n, c in said.items() if c is not None and c != counts[n]]
+    miscounted = [n for n, c in said.items() if c != counts[n]]
     if miscounted:
         n = miscounted[0]
         return ctx.fail(f"{n} runs {_tasks(counts[n])} of {name}, not {said[n]}.", look,

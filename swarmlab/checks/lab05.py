@@ -1,8 +1,10 @@
 """Lab 05, recovery: a stopped worker's tasks move; they do not come back; rebalance.
 
-Whether the node really went away and came back is read from its engine's start time
-(after the service was created) and from the task history (slots rescheduled to other
-nodes with an unchanged task spec), never from what the notebook did.
+Whether the node really went away and came back is read from the kit's power events
+(``lab.stop`` / ``lab.start``, stored with the lab), its engine's start time (after the
+service was created) and the task history (slots rescheduled to other nodes with an
+unchanged task spec). A drained node also loses its tasks: that is another exercise
+(lab 10), and it is named as the mistake.
 """
 
 from __future__ import annotations
@@ -52,6 +54,26 @@ def _wrong_node_stopped(ctx: CheckContext, node: str) -> CheckResult | None:
     )
 
 
+def _drained(ctx: CheckContext, node: str) -> CheckResult | None:
+    """The FAIL for a node that was drained (or paused) instead of stopped."""
+    me = ctx.snapshot.node(node)
+    if me is None or me.availability == "active":
+        return None
+    return ctx.fail(
+        f"{node} is {me.availability.capitalize()}, not stopped: "
+        + ("draining moves its tasks too, but the node stays up" if me.availability == "drain"
+           else "a paused node keeps its tasks") + "; this exercise is about a node that "
+        "goes away.",
+        f"`docker node update --availability active {node}` on manager1, then power it "
+        f"off: lab.stop({node!r})", availability=me.availability)
+
+
+def _power(ctx: CheckContext, node: str, kind: str, after: float = 0.0) -> float | None:
+    """When ``node`` was last stopped or started (``kind``) with the kit, after ``after``."""
+    times = [e.at for e in ctx.events() if e.node == node and e.kind == kind and e.at >= after]
+    return max(times) if times else None
+
+
 def _restarted(ctx: CheckContext, node: str, svc: ServiceInfo) -> bool | None:
     """``node``'s engine started after ``svc`` was created (None: cannot tell)."""
     started = engine_started(ctx, node)
@@ -70,9 +92,9 @@ def _replaced(snap: Snapshot, name: str, node: str) -> bool:
 @needs(_service)
 def rescheduled(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    wrong = _wrong_node_stopped(ctx, node)
-    if wrong is not None:
-        return wrong
+    for wrong in (_wrong_node_stopped(ctx, node), _drained(ctx, node)):
+        if wrong is not None:  # a FAIL is falsy: test for None, not truth
+            return wrong
     stopped = node in ctx.stopped()
     snap = ctx.snapshot
     if stopped:
@@ -89,6 +111,13 @@ def rescheduled(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
             f"stop it with lab.stop({node!r}); after ~15 s the swarm sees it Down and "
             "starts its tasks elsewhere", **details,
         )
+    if _power(ctx, node, "stop", created(svc)) is None:
+        return ctx.fail(
+            f"{name}'s tasks moved off {node}, but {node} was not powered off with the kit "
+            f"since {name} was created" + (" (it is off now: stopped some other way?)."
+                                           if stopped else "."),
+            f"stop it with lab.stop({node!r}) (the kit records it); after ~15 s its tasks "
+            "run elsewhere", **details)
     if not _replaced(snap, name, node):
         live = sum(c for n, c in counts.items() if n != node)
         if stopped and state != "down":
@@ -122,6 +151,16 @@ def _came_back(ctx: CheckContext) -> tuple[ServiceInfo, Snapshot] | CheckResult:
     if node in ctx.stopped():
         return ctx.fail(f"{node} is still powered off.",
                               f"start it again: {start_hint([node])}", stopped=ctx.stopped())
+    drained = _drained(ctx, node)
+    if drained is not None:
+        return drained
+    went = _power(ctx, node, "stop", created(svc))
+    if went is None or _power(ctx, node, "start", went) is None:
+        return ctx.fail(
+            f"{node} has not been " + ("powered off" if went is None else "powered on again")
+            + f" with the kit since {name} was created.",
+            f"do exercise 05.rescheduled first: lab.stop({node!r}), wait until `docker "
+            f"service ps {name}` shows its tasks on other nodes, then lab.start({node!r})")
     snap = settled(ctx, float(ctx.params["wait_s"]),
                    lambda s: not _ready(s, node) or in_motion(s, name))
     me = snap.node(node)

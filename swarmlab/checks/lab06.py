@@ -1,5 +1,5 @@
 """Lab 06, rolling updates and rollback: the update policy, batches and delays in the
-task history, a failed update that pauses, and ``docker service rollback``.
+task history, ``docker service rollback``, and a broken update that pauses or carries on.
 
 ``update_delay`` is the delay the notebook asks for (the article's ``10s``; the notebook
 tests pass a shorter one through ``SWARMLAB_LAB_PARAMS``).
@@ -48,7 +48,8 @@ def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
     problem = swarm_problem(ctx, _NO_SWARM)
     if problem is not None:
         return problem
-    snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _moving(s, name))
+    broken = str(ctx.params["broken_image"])
+    snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _moving(s, name, broken))
     svc = snap.service(name)
     if svc is None:
         return missing_service(ctx, snap, name, f"`{create_command(ctx.params)}` "
@@ -56,11 +57,14 @@ def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
     return svc
 
 
-def _moving(snap: Snapshot, name: str) -> bool:
+def _moving(snap: Snapshot, name: str, broken: str = "") -> bool:
     svc = snap.service(name)
     if svc is not None and svc.update_status is not None and \
             svc.update_status.state in ("paused", "rollback_paused"):
         return False  # nothing changes until someone acts
+    if svc is not None and svc.image == broken and svc.update_status is not None and \
+            svc.update_status.state == "completed":
+        return False  # an update that carried on: broken tasks restart for ever
     return in_motion(snap, name)
 
 
@@ -211,6 +215,13 @@ def failure_action(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
         return ctx.fail(f"The update is not paused ({state or 'none'}: {msg}).",
                         "a broken task needs ~10 s to fail its health check: check again",
                         **details)
+    if not ctx.ran(r"\bdocker\s+service\s+(update|create)\s.*--update-failure-action[\s=]+"
+                   r"[\"']?pause\b", failed_too=True):
+        return ctx.fail(
+            "The update paused, but only because pause is the default failure action: no "
+            "command that sets `--update-failure-action pause` is recorded.",
+            f"give the failure action explicitly: roll back (`docker service rollback "
+            f"{svc.name}`), then {how}", **details)
     good = [t for t in live_tasks(ctx.snapshot, svc.name) if t.image != broken]
     return ctx.ok(
         f"The update to {tag(broken)} is paused after its first batch failed; {len(good)} "
@@ -244,3 +255,47 @@ def rollback(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
                         "wait a few seconds and check again", **details)
     return ctx.ok(f"{svc.name} rolled back: all {len(live)} tasks run {tag(old)} again "
                   f"(it was on {tag(svc.previous_image or '?')}).", **details)
+
+
+@register("06.continue", title="A failed update that carries on", lab="06", params=_PARAMS)
+@needs(_service)
+def carry_on(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
+    p = ctx.params
+    broken, par = str(p["broken_image"]), int(p["parallelism"])
+    action = svc.update_config.failure_action if svc.update_config else "pause"
+    how = (f"`docker service update -d --update-failure-action continue --image {broken} "
+           f"{svc.name}`")
+    redo = f"roll back (`docker service rollback {svc.name}`), then {how}"
+    state = _state(svc)
+    tasks = ctx.snapshot.tasks_of(svc.name, running=False)
+    tried = sorted({t.slot for t in tasks if t.image == broken and t.slot is not None})
+    # A task of a service that should run and "completes" has exited: a failure too.
+    failed = [t for t in tasks if t.image == broken and (
+        t.state in ("failed", "rejected", "complete") or t.error)]
+    details = {"image": svc.image, "update_status": state, "update_config": _policy(svc),
+               "slots_on_broken": tried, "failed_tasks": len(failed)}
+    if svc.image != broken:
+        what = (" The failure action is continue, but nothing failed: the update needs the "
+                "broken image." if action == "continue" else "")
+        return ctx.fail(f"{svc.name} runs {svc.image}, not the broken image {broken}.{what}",
+                        how, **details)
+    if action != "continue":
+        did = {"pause": "the update stopped at the first batch that failed",
+               "rollback": "the swarm undid the update by itself"}.get(action, "")
+        return ctx.fail(f"The failure action is {action}, not continue: {did or action}.",
+                        redo, **details)
+    if not failed:
+        return ctx.fail("No task of the broken image has failed yet, so the update has not "
+                        "been tested by a failure.",
+                        "a broken task needs ~10 s to fail its health check: check again",
+                        **details)
+    if len(tried) <= par:
+        return ctx.fail(
+            f"Only {len(tried)} task slot(s) got {tag(broken)}: the update has not gone past "
+            f"its first batch of {par} ({state or 'no status'}).",
+            "it moves on after each batch's monitor period (~5 s plus the update delay): "
+            "check again in a few seconds", **details)
+    return ctx.ok(
+        f"The update went on past failed tasks: {len(tried)} slots got {tag(broken)} although "
+        f"{len(failed)} of its tasks failed (failure action continue, update {state}). The "
+        "service now runs broken tasks only: continue trusts you to watch.", **details)

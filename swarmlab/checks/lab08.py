@@ -7,15 +7,10 @@ asking its own published port.
 
 from __future__ import annotations
 
-import re
-import time
-from collections import Counter
-
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs_ipvs, swarm_problem
 from swarmlab.checks.workload import (
     addresses_on,
-    in_task,
     lab_node,
     missing_service,
     not_running,
@@ -55,6 +50,14 @@ def _pair_problem(ctx: CheckContext) -> tuple[Snapshot, CheckResult | None]:
             f"{net} is a {info.driver} network ({info.scope} scope): it lives on one engine "
             "only, so swarm services cannot use it.",
             f"remove it (`docker network rm {net}`) and create it with `--driver overlay`")
+    if not info.attachable:
+        users = [x.name for x in snap.services if net in x.networks]
+        return snap, ctx.fail(
+            f"{net} is an overlay network, but not attachable: plain containers (`docker run "
+            f"--network {net}`) cannot join it, and the next exercises look around from one.",
+            (f"`docker service rm {' '.join(users)}`, " if users else "")
+            + f"`docker network rm {net}`, then create it again with `--attachable` and "
+            "create the services on it again", attachable=False)
     for name in names:
         svc = snap.service(name)
         if svc is None:
@@ -88,31 +91,6 @@ def overlay(ctx: CheckContext) -> CheckResult:
 
 
 # ----- discovery ---------------------------------------------------------------------------
-_ADDR = re.compile(r"^Address(?:\s+\d+)?:\s*([0-9a-fA-F.:]+)\s*$")
-
-
-def parse_nslookup(text: str) -> list[str]:
-    """The addresses a busybox ``nslookup`` printed for the name (not the DNS server's)."""
-    out, answer = [], False
-    for line in text.splitlines():
-        if line.startswith("Name:"):
-            answer = True
-        m = _ADDR.match(line.strip())
-        if m and answer and m.group(1) not in out:
-            out.append(m.group(1))
-    return out
-
-
-def client_task(snap: Snapshot, client: str) -> TaskInfo | None:
-    return next(iter(snap.tasks_of(client)), None)
-
-
-def lookup(ctx: CheckContext, task: TaskInfo, name: str) -> tuple[list[str], str]:
-    """The addresses ``name`` resolves to inside ``task``, and the raw answer."""
-    res = in_task(ctx, task, f"nslookup {name} 2>&1", timeout=20)
-    return parse_nslookup(res.stdout), (res.stdout + res.stderr).strip()
-
-
 def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:
     """The service's virtual IP on ``network`` ("" when it has none there)."""
     net = snap.network(network)
@@ -125,36 +103,41 @@ def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:
     return ""
 
 
-def _resolves(ctx: CheckContext, snap: Snapshot, client: TaskInfo, svc: ServiceInfo,
-              net: str) -> tuple[dict[str, list[str]], str]:
-    """What ``svc`` and ``tasks.<svc>`` resolve to from the client, and what is wrong
-    with that for its endpoint mode ("" when it is right)."""
-    want = sorted(a for t in snap.tasks_of(svc.name) for a in addresses_on(snap, t, net))
-    by_name, raw_name = lookup(ctx, client, svc.name)
-    by_tasks, raw_tasks = lookup(ctx, client, f"tasks.{svc.name}")
-    seen = {svc.name: by_name, f"tasks.{svc.name}": by_tasks, f"{svc.name}'s tasks": want}
-    name_want = want if svc.endpoint_mode == "dnsrr" else [vip_on(snap, svc, net)]
-    if not by_name:
-        return seen, f"the client cannot resolve {svc.name}: {_last(raw_name)}"
-    if sorted(by_tasks) != want:
-        return seen, (f"tasks.{svc.name} gives {', '.join(by_tasks) or 'nothing'}, but the "
-                      f"Running tasks of {svc.name} have {', '.join(want)} on {net}")
-    if sorted(by_name) != name_want:
-        return seen, (f"{svc.name} ({svc.endpoint_mode}) gives {', '.join(by_name)}, not "
-                      f"{', '.join(name_want)}")
-    return seen, ""
+def expected_lookups(snap: Snapshot, web: ServiceInfo, api: ServiceInfo,
+                     net: str) -> dict[str, list[str]]:
+    """What each name resolves to on ``net``: the dnsrr service to its task addresses, the
+    vip service to its virtual IP, ``tasks.NAME`` to the task addresses."""
+    def tasks(svc: ServiceInfo) -> list[str]:
+        return sorted(a for t in snap.tasks_of(svc.name) for a in addresses_on(snap, t, net))
+    return {web.name: tasks(web), api.name: [vip_on(snap, api, net)],
+            f"tasks.{api.name}": tasks(api)}
+
+
+def read_addresses(answer: object) -> tuple[dict[str, list[str]] | None, str]:
+    """The learner's answer as {name: sorted addresses}, or (None, what is wrong with it)."""
+    if not isinstance(answer, dict) or not answer:
+        return None, "an empty answer" if answer in (None, {}, [], "") else \
+            f"{answer!r} is not a dict of names and addresses"
+    out: dict[str, list[str]] = {}
+    for name, value in answer.items():
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple, set)) or not all(isinstance(a, str)
+                                                                 for a in items):
+            return None, f"{name!r}: {value!r} is not a list of addresses"
+        out[str(name)] = sorted(a.strip() for a in items)
+    return out, ""
 
 
 @register("08.discovery", title="Find services by name: vip and dnsrr", lab="08",
-          params={**_PAIR, "vip_service": "api", "vip_replicas": 2})
+          params={**_PAIR, "vip_service": "api", "vip_replicas": 2, "answer": None})
 def discovery(ctx: CheckContext) -> CheckResult:
     snap, problem = _pair_problem(ctx)
     if problem is not None:
         return problem
     p = ctx.params
     web, api, net = str(p["service"]), str(p["vip_service"]), str(p["network"])
-    create = (f"on manager1: `docker service create --name {api} --network {net} "
-              f"--replicas {int(p['vip_replicas'])} swarmlab/web:v1`")
+    create = (f"create the service {api} on {net} with {int(p['vip_replicas'])} replicas of "
+              "swarmlab/web:v1, in the default endpoint mode")
     snap = settle(ctx, [api], float(p["settle_s"]))
     svc_api = snap.service(api)
     if svc_api is None:
@@ -174,62 +157,61 @@ def discovery(ctx: CheckContext) -> CheckResult:
                         "`--endpoint-mode dnsrr` (exercise 08.overlay)")
     if not snap.tasks_of(api):
         return not_running(ctx, snap, svc_api, svc_api.replicas)
-    client = client_task(snap, str(p["client"]))
-    assert client is not None
-    seen: dict[str, list[str]] = {}
-    wrong = ""
-    for attempt in range(3):  # DNS follows task changes within a second or two
-        seen, wrong = {}, ""
-        for svc in (svc_web, svc_api):
-            got, why = _resolves(ctx, snap, client, svc, net)
-            seen.update(got)
-            wrong = wrong or why
-        if not wrong:
-            break
-        if attempt < 2:
-            time.sleep(1.5)
-            snap = ctx.refresh()
-            svc_web, svc_api = snap.service(web) or svc_web, snap.service(api) or svc_api
-    if wrong:
-        return ctx.fail(f"From the client, {wrong}.",
-                        "tasks may still be starting or stopping: run the check again", **seen)
-    vip = seen[api][0]
+    want = expected_lookups(snap, svc_web, svc_api, net)
+    look = (f"from a container on {net}: `nslookup {web}`, `nslookup {api}` and `nslookup "
+            f"tasks.{api}`; put the addresses each printed (under Name:) in answer = "
+            f"{{'{web}': [...], '{api}': [...], 'tasks.{api}': [...]}}")
+    said, wrong = read_addresses(p["answer"])
+    if said is None:
+        return ctx.fail(f"Your answer: {wrong}.", look, want=list(want))
+    missing = [n for n in want if n not in said]
+    if missing:
+        return ctx.fail(f"Your answer has no addresses for {', '.join(missing)}.", look,
+                        answer=said)
+    for name, addrs in want.items():
+        if said[name] != addrs:
+            return ctx.fail(_wrong_lookup(name, said[name], addrs, web, api, want), look,
+                            answer=said, **want)
     return ctx.ok(
-        f"From the client: {web} (dnsrr) resolves to its {len(seen[web])} task addresses; "
-        f"{api} (vip) to one virtual IP, {vip}; tasks.{web} and tasks.{api} list the tasks.",
-        **seen)
+        f"Right: {web} (dnsrr) resolves to its {len(want[web])} task addresses; {api} (vip) to "
+        f"one virtual IP, {want[api][0]}; tasks.{api} to its {len(want[f'tasks.{api}'])} "
+        "task addresses.", **want)
 
 
-def _last(text: str) -> str:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else "no answer"
+def _wrong_lookup(name: str, got: list[str], want: list[str], web: str, api: str,
+                  table: dict[str, list[str]]) -> str:
+    """What is wrong with the addresses given for ``name``, naming a likely mix-up."""
+    shown = ", ".join(got) or "nothing"
+    if name == api and got == table[f"tasks.{api}"]:
+        return (f"For {api} you gave its task addresses ({shown}); {api} is in vip mode: its "
+                "name gives one virtual IP, not the tasks.")
+    if name == web and len(got) == 1:
+        return (f"For {web} you gave one address ({shown}); {web} is in dnsrr mode: its name "
+                f"gives all {len(want)} task addresses.")
+    return f"For {name} you gave {shown}, but on the cluster it resolves to {', '.join(want)}."
 
 
 # ----- round-robin ---------------------------------------------------------------------------
-def hostnames_answering(ctx: CheckContext, client: TaskInfo, url: str,
-                        requests: int) -> tuple[Counter[str], str]:
-    """How often each ``Hostname:`` answered ``requests`` requests from the client task,
-    and the last error seen (a first request that fails stops the rest)."""
-    fetch = f"timeout 3 wget -q -O - {url}"
-    script = (f"a=$({fetch} 2>&1) || {{ m=$(echo \"$a\" | tail -n 1); "
-              "echo \"ERR ${m:-no answer within 3 s}\"; exit 1; }; "
-              "echo \"$a\" | sed -n 's/^Hostname: //p'; "
-              f"i=1; while [ $i -lt {requests} ]; do "
-              f"{fetch} 2>/dev/null | sed -n 's/^Hostname: //p'; i=$((i+1)); done")
-    res = in_task(ctx, client, script, timeout=requests * 3 + 20)
-    lines = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
-    errors = [ln[4:] for ln in lines if ln.startswith("ERR ")]
-    error = errors[-1] if errors else res.stderr.strip()
-    return Counter(ln for ln in lines if not ln.startswith("ERR ")), error
-
-
 def by_hostname(tasks: tuple[TaskInfo, ...]) -> dict[str, TaskInfo]:
     """Running tasks by the hostname they answer with (their container id's first 12)."""
     return {t.container_id[:12]: t for t in tasks if t.container_id}
 
 
+def read_counts(answer: object) -> tuple[dict[str, int] | None, str]:
+    """The learner's answer as {hostname: answers}, or (None, what is wrong with it)."""
+    if not isinstance(answer, dict) or not answer:
+        return None, "an empty answer" if answer in (None, {}, [], "") else \
+            f"{answer!r} is not a dict of hostnames and counts"
+    out: dict[str, int] = {}
+    for host, count in answer.items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            return None, f"{host!r}: {count!r} is not a number of answers"
+        out[str(host).removeprefix("Hostname:").strip()] = count
+    return out, ""
+
+
 @register("08.round-robin", title="Requests reach every replica", lab="08",
-          params={**_PAIR, "replicas": 4, "requests": 40})
+          params={**_PAIR, "replicas": 4, "answer": None})
 def round_robin(ctx: CheckContext) -> CheckResult:
     snap, problem = _pair_problem(ctx)
     if problem is not None:
@@ -244,33 +226,36 @@ def round_robin(ctx: CheckContext) -> CheckResult:
     running = snap.tasks_of(web)
     if len(running) != want:
         return not_running(ctx, snap, svc, want)
-    client = client_task(snap, str(p["client"]))
-    assert client is not None
-    counts, error = hostnames_answering(ctx, client, f"http://{web}/", int(p["requests"]))
     tasks = by_hostname(running)
-    if not counts:
-        return ctx.fail(f"No request from the client to http://{web}/ got an answer "
-                        f"({error or 'no output'}).", _no_answer_hint(svc))
-    answered = {tasks[h]: c for h, c in counts.items() if h in tasks}
-    silent = [t for t in running if t not in answered]
-    table = {f"{task_name(t)} on {t.node}": answered.get(t, 0) for t in running}
+    look = (f"send requests to http://{web}/ from a container on {p['network']}, count the "
+            f"answers per `Hostname:` line, and put them in answer = {{'<hostname>': "
+            "<count>, ...}}")
+    said, wrong = read_counts(p["answer"])
+    if said is None:
+        vip = (f"; if your requests got no answer: {web} uses a virtual IP, which needs the "
+               f"kernel's IPVS; without it use DNS round robin (`docker service rm {web}`, "
+               "then create it again with `--endpoint-mode dnsrr`, exercise 08.overlay)"
+               if svc.endpoint_mode == "vip" else "")
+        return ctx.fail(f"Your answer: {wrong}.", look + vip)
+    table = {f"{task_name(t)} on {t.node}": said.get(h, 0) for h, t in tasks.items()}
+    strangers = [h for h in said if h not in tasks]
+    if strangers:
+        return ctx.fail(
+            f"{strangers[0]} is not the hostname of a Running replica of {web} (its replicas "
+            f"answer as {', '.join(sorted(tasks))}).",
+            "a replica's hostname is its container id's first 12 characters, as the "
+            "`Hostname:` line shows; a task that was replaced since has another one: " + look,
+            answer=said)
+    silent = [h for h in tasks if not said.get(h)]
     if silent:
         return ctx.fail(
-            f"{sum(counts.values())} requests reached only {len(answered)} of {want} replicas; "
-            f"{', '.join(task_name(t) for t in silent)} never answered.",
-            "run the check again (answers are spread at random); if a replica stays silent, "
-            f"look at `docker service ps {web}`", answers=table)
+            f"Your counts show {want - len(silent)} of {want} replicas answering; "
+            f"{', '.join(task_name(tasks[h]) for h in silent)} never did.",
+            "send more requests (with 4 replicas, 12 can miss one by chance; 40 rarely do) "
+            "and count again", answers=table)
     return ctx.ok(
-        f"{sum(counts.values())} requests from the client were spread over all {want} "
-        f"replicas: {', '.join(f'{k}: {v}' for k, v in table.items())}.", answers=table)
-
-
-def _no_answer_hint(svc: ServiceInfo) -> str:
-    if svc.endpoint_mode == "vip":
-        return (f"{svc.name} uses a virtual IP, which needs the kernel's IPVS; without it "
-                f"use DNS round robin: `docker service rm {svc.name}`, then create it again "
-                "with `--endpoint-mode dnsrr` (exercise 08.overlay)")
-    return f"look at `docker service logs {svc.name}` and `docker service ps {svc.name}`"
+        f"{sum(said.values())} requests you sent were spread over all {want} replicas: "
+        f"{', '.join(f'{k}: {v}' for k, v in table.items())}.", answers=table)
 
 
 # ----- routing mesh ------------------------------------------------------------------------

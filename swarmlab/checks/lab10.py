@@ -6,10 +6,10 @@ both back, labels a node and pins a service to it.
 
 from __future__ import annotations
 
-import time
-
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.service_state import moved_away
 from swarmlab.checks.workload import (
     label_rules,
     missing_service,
@@ -75,10 +75,9 @@ def drain(ctx: CheckContext) -> CheckResult:
     if isinstance(found, CheckResult):
         return found
     snap, svc = found
-    deadline = time.monotonic() + float(ctx.params["settle_s"])
-    while snap.tasks_on(node) and time.monotonic() < deadline:  # draining takes seconds
-        time.sleep(1)
-        snap = ctx.refresh()
+    if snap.tasks_on(node):  # draining takes seconds
+        snap = wait.settle(ctx.refresh, timeout=float(ctx.params["settle_s"]),
+                           ok=lambda s: not s.tasks_on(node)) or snap
     left = snap.tasks_on(node)
     if left:
         return ctx.fail(f"{node} is drained but still runs {len(left)} task(s).",
@@ -87,9 +86,18 @@ def drain(ctx: CheckContext) -> CheckResult:
     running = snap.tasks_of(name)
     if svc.replicas is not None and len(running) != svc.replicas:
         return not_running(ctx, snap, svc, svc.replicas)
-    return ctx.ok(f"{node} is drained and runs no task; all {len(running)} tasks of {name} "
-                  f"run elsewhere: {spread(per_node(running))}.",
-                  tasks_per_node=per_node(running))
+    moved = moved_away(snap, name, node)
+    if not moved:
+        return ctx.fail(
+            f"{node} is drained, but none of {name}'s tasks ever ran on it and moved: it was "
+            f"drained before {name} was created (or before its tasks reached {node}), so "
+            "draining moved nothing.",
+            f"`docker node update --availability active {node}`, spread the tasks onto it "
+            f"(`docker service update --force {name}`), then drain it again: {cmd}",
+            tasks_per_node=per_node(running))
+    return ctx.ok(f"{node} is drained and runs no task; {len(moved)} task(s) of {name} moved "
+                  f"off it, and all {len(running)} run elsewhere: {spread(per_node(running))}.",
+                  tasks_per_node=per_node(running), slots_moved=moved)
 
 
 # ----- 10.pause ---------------------------------------------------------------------------
@@ -120,12 +128,15 @@ def pause(ctx: CheckContext) -> CheckResult:
     paused_at = node_updated_at(snap, node)
     late = [t for t in kept_here if parse_time(t.created_at) >= parse_time(svc.updated_at) - 1
             and parse_time(svc.updated_at) < paused_at]
+    redo = (f"pause first, then scale: `docker service scale {name}={want - 2}`, then "
+            f"`docker service scale {name}={want}` again")
     if late:
         return ctx.fail(f"{len(late)} task(s) of {name} on {node} were made by the scale, "
-                        f"before {node} was paused.",
-                        f"pause first, then scale: `docker service scale {name}={want - 2}`, "
-                        f"then `docker service scale {name}={want}` again",
-                        tasks_per_node=per_node(kept))
+                        f"before {node} was paused.", redo, tasks_per_node=per_node(kept))
+    if parse_time(svc.updated_at) < paused_at:
+        return ctx.fail(f"{name} was scaled before {node} was paused: the new tasks happened "
+                        f"to land elsewhere, but the pause did not keep them off {node}.",
+                        redo, tasks_per_node=per_node(kept))
     return ctx.ok(f"{node} is paused and still runs its {len(kept_here)} old task(s); the "
                   f"{want} tasks of {name} run on {spread(per_node(kept))}: the new ones went "
                   "elsewhere.", tasks_per_node=per_node(kept))
@@ -150,6 +161,13 @@ def active(ctx: CheckContext) -> CheckResult:
             " and ".join(f"`docker node update --availability active {n.hostname}`"
                          for n in off),
             availability={n.hostname: n.availability for n in snap.nodes})
+    if not (ctx.passed_before("10.drain") or ctx.passed_before("10.pause")
+            or ctx.ran(r"\bdocker\s+node\s+update\s.*--availability[\s=]+(drain|pause)\b")):
+        return ctx.fail(
+            "Every node is active, but none was drained or paused in this lab: there was "
+            "nothing to make active again.",
+            "do exercises 10.drain and 10.pause first (drain worker1, pause worker2), then "
+            "make both active again")
     counts = per_node(snap.tasks_of(name))
     empty = [n.hostname for n in snap.nodes if n.hostname not in counts]
     note = (f" {', '.join(empty)} still {'runs' if len(empty) == 1 else 'run'} no task: "

@@ -7,11 +7,11 @@ Helpers only: no check is registered here (``_load_all`` imports ``labNN`` modul
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 from swarmlab.viz.palette import epoch
@@ -57,12 +57,10 @@ def in_motion(snap: Snapshot, service: str) -> bool:
 def settled(ctx: CheckContext, seconds: float,
             moving: Callable[[Snapshot], bool]) -> Snapshot:
     """The cluster once ``moving(snapshot)`` is false, or after ``seconds``."""
-    snap = ctx.snapshot
-    deadline = time.monotonic() + float(seconds)
-    while moving(snap) and time.monotonic() < deadline:
-        time.sleep(1)
-        snap = ctx.refresh()
-    return snap
+    if not moving(ctx.snapshot):
+        return ctx.snapshot
+    found = wait.settle(ctx.refresh, timeout=float(seconds), ok=lambda s: not moving(s))
+    return found or ctx.snapshot
 
 
 def missing_service(ctx: CheckContext, snap: Snapshot, name: str, how: str,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from collections import Counter
 from datetime import datetime
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult
 from swarmlab.checks.common import swarm_problem
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
@@ -52,12 +52,13 @@ def in_motion(snap: Snapshot, name: str) -> bool:
 
 def settle(ctx: CheckContext, names: list[str], seconds: float) -> Snapshot:
     """The cluster once the named services' tasks stop moving, or after ``seconds``."""
-    snap = ctx.snapshot
-    deadline = time.monotonic() + float(seconds)
-    while any(in_motion(snap, n) for n in names) and time.monotonic() < deadline:
-        time.sleep(1)
-        snap = ctx.refresh()
-    return snap
+    def moving(snap: Snapshot) -> bool:
+        return any(in_motion(snap, n) for n in names)
+
+    if not moving(ctx.snapshot):
+        return ctx.snapshot
+    found = wait.settle(ctx.refresh, timeout=float(seconds), ok=lambda s: not moving(s))
+    return found or ctx.snapshot
 
 
 def settled_service(ctx: CheckContext, name: str, how: str,

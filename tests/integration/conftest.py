@@ -106,3 +106,14 @@ def module_lab(shape: str = "1+2", lab_id: str | None = None) -> Any:
         return shared_lab(shape, lab_id)
 
     return lab
+
+
+def typed(lab: swarmlab.Lab, node: str, cmd: str, timeout: float = 90) -> str:
+    """Run ``cmd`` on ``node`` as a learner's ``%%node`` cell does: the command, then its
+    entry (with the exit code) in the node's history, which checks read as evidence."""
+    from swarmlab import history
+
+    target = lab.node(node)
+    res = target.run(cmd, timeout=timeout)
+    history.record(target, cmd, res.exit_code)
+    return str(res.check().stdout)

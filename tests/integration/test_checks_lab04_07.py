@@ -13,7 +13,7 @@ import pytest
 
 import swarmlab
 from swarmlab.checks import CheckResult, Status
-from tests.integration.conftest import module_lab, shared_name
+from tests.integration.conftest import module_lab, shared_name, typed
 
 LAB = shared_name()
 DELAY = "2s"
@@ -58,14 +58,10 @@ def fails(result: CheckResult, *words: str) -> None:
 # ----- 04 --------------------------------------------------------------------------------
 def test_global_agent_one_task_per_node_also_on_a_node_that_joins(lab: swarmlab.Lab) -> None:
     lab = fresh("04")
-    fails(check(lab, "04.global"), "no service named agent", "--mode global")
     sh(lab, "docker service create -q --name agent --replicas 3 swarmlab/tools")
     fails(check(lab, "04.global"), "replicated with 3 replica(s), not global",
           "docker service rm agent", "--mode global")
     sh(lab, "docker service rm agent && "
-            "docker service create -q --name agents --mode global swarmlab/tools")
-    fails(check(lab, "04.global"), "called agents, not agent", "docker service rm agents")
-    sh(lab, "docker service rm agents && "
             "docker service create -q --name agent --mode global swarmlab/tools")
     passes(check(lab, "04.global"))
     lab.add_worker(quiet=True)
@@ -79,60 +75,43 @@ def test_global_agent_one_task_per_node_also_on_a_node_that_joins(lab: swarmlab.
 
 
 # ----- 05 --------------------------------------------------------------------------------
-def test_recovery_checks_follow_a_real_outage(lab: swarmlab.Lab) -> None:
+def test_recovery_checks_follow_a_real_outage_and_fail_for_a_drain(lab: swarmlab.Lab) -> None:
     lab = fresh("05")
-    for ex in ("05.rescheduled", "05.no-rebalance", "05.rebalanced"):
-        fails(check(lab, ex), "no service named app", "docker service create --name app")
     sh(lab, "docker service create -q --name app --replicas 6 swarmlab/tools")
-    fails(check(lab, "05.rescheduled"), "worker1 is still running", "lab.stop('worker1')")
-    fails(check(lab, "05.no-rebalance"), "not been stopped since app was created")
-    fails(check(lab, "05.rebalanced"), "not been stopped", "lab.stop('worker1')")
-    lab.stop("worker2")  # the wrong node
-    fails(check(lab, "05.rescheduled"), "You stopped worker2, not worker1",
-          "lab.start('worker2')")
-    lab.start("worker2")
+    sh(lab, "docker node update --availability drain worker1")  # the mistake: no outage
+    fails(check(lab, "05.rescheduled"), "worker1 is Drain, not stopped", "lab.stop('worker1')")
+    fails(check(lab, "05.no-rebalance"), "worker1 is Drain, not stopped")
+    sh(lab, "docker node update --availability active worker1 && "
+            "docker service update -q --force app")
     lab.stop("worker1")
     t = time.monotonic()
     passes(check(lab, "05.rescheduled"))  # waits for the swarm to move the tasks
     print(f"rescheduled after {time.monotonic() - t:.0f}s of waiting in the check")
-    fails(check(lab, "05.no-rebalance"), "worker1 is still powered off", "lab.start('worker1')")
     lab.start("worker1")
     passes(check(lab, "05.no-rebalance"))
-    passes(check(lab, "05.rescheduled"))  # still true, from the task history
     fails(check(lab, "05.rebalanced"), "worker1 still runs none", "update --force app")
     sh(lab, "docker service update -q --force app")
     passes(check(lab, "05.rebalanced"))
-    fails(check(lab, "05.no-rebalance"), "moved back", "lab.stop('worker1')")
 
 
 # ----- 06 --------------------------------------------------------------------------------
 CREATE = "docker service create -q --name web --replicas {n} {opts} swarmlab/web:v1"
 
 
-def test_update_policy_mistakes_are_named(lab: swarmlab.Lab) -> None:
+def test_update_policy_with_three_replicas_fails_then_passes(lab: swarmlab.Lab) -> None:
     lab = fresh("06")
-    fails(check(lab, "06.configured"), "no service named web", "--update-delay 2s")
     sh(lab, CREATE.format(n=3, opts="--update-delay 2s --update-parallelism 2"))
     fails(check(lab, "06.configured"), "3 replicas instead of 4", "--replicas 4")
-    sh(lab, "docker service update -q --replicas 4 --update-parallelism 1 web")
-    fails(check(lab, "06.configured"), "parallelism is 1 (the default), not 2",
-          "--update-parallelism 2")
-    sh(lab, "docker service update -q --update-parallelism 2 --update-delay 0s web")
-    fails(check(lab, "06.configured"), "delay is 0s, not 2s", "--update-delay 2s")
-    sh(lab, "docker service update -q --update-delay 2s web")
+    sh(lab, "docker service update -q --replicas 4 web")
     passes(check(lab, "06.configured"))
     passes(check(lab, "06.configured", update_delay="2000ms"))
-    fails(check(lab, "06.configured", update_delay="10s"), "not 10s")
 
 
-def test_a_real_rolling_update_then_rollback_then_a_paused_failure(lab: swarmlab.Lab) -> None:
+def test_a_real_rolling_update_then_rollback_then_paused_and_continued_failures(
+        lab: swarmlab.Lab) -> None:
     lab = fresh("06")
     sh(lab, CREATE.format(n=4, opts="--update-delay 2s --update-parallelism 2"))
     passes(check(lab, "06.configured"))
-    fails(check(lab, "06.updated"), "still runs swarmlab/web:v1", "--image swarmlab/web:v2")
-    fails(check(lab, "06.rollback"), "never updated")
-    fails(check(lab, "06.failure-action"), "not the broken image",
-          "--update-failure-action pause")
     sh(lab, "docker service update -q --image swarmlab/web:v2 web")
     result = check(lab, "06.updated")
     passes(result)
@@ -143,20 +122,27 @@ def test_a_real_rolling_update_then_rollback_then_a_paused_failure(lab: swarmlab
           "docker service rollback web")
     sh(lab, "docker service rollback -q web")
     passes(check(lab, "06.rollback"))
-    sh(lab, "docker service update -q --update-failure-action pause "
-            "--image swarmlab/web:broken web || true")
+    sh(lab, "docker service update -q --image swarmlab/web:broken web || true")  # default
+    fails(check(lab, "06.failure-action"), "only because pause is the default",
+          "--update-failure-action pause")
+    sh(lab, "docker service rollback -q web")
+    typed(lab, "manager1", "docker service update -q --update-failure-action pause "
+                           "--image swarmlab/web:broken web || true")
     result = check(lab, "06.failure-action")
     passes(result)
     assert "paused" in result.message
+    fails(check(lab, "06.continue"), "The failure action is pause, not continue",
+          "--update-failure-action continue")
+    sh(lab, "docker service rollback -q web")
+    typed(lab, "manager1", "docker service update -d -q --update-failure-action continue "
+                           "--image swarmlab/web:broken web")
+    result = check(lab, "06.continue")
+    passes(result)
+    assert "went on past failed tasks" in result.message
 
 
-def test_an_update_one_task_at_a_time_or_without_delay_fails(lab: swarmlab.Lab) -> None:
+def test_an_update_without_delay_or_undone_by_a_new_update_fails(lab: swarmlab.Lab) -> None:
     lab = fresh("06")
-    sh(lab, CREATE.format(n=4, opts="--update-delay 2s --update-parallelism 1"))
-    sh(lab, "docker service update -q --image swarmlab/web:v2 web")
-    fails(check(lab, "06.updated"), "one task at a time", "parallelism 1 instead of 2",
-          "--update-parallelism 2")
-    sh(lab, "docker service rm web")
     sh(lab, CREATE.format(n=4, opts="--update-delay 0s --update-parallelism 2"))
     sh(lab, "docker service update -q --image swarmlab/web:v2 web")
     fails(check(lab, "06.updated"), "update delay was shorter than 2s", "--update-delay 2s")
@@ -165,18 +151,8 @@ def test_an_update_one_task_at_a_time_or_without_delay_fails(lab: swarmlab.Lab) 
           "docker service rollback web")
 
 
-def test_wrong_tag_and_other_failure_actions_are_named(lab: swarmlab.Lab) -> None:
+def test_failure_action_rollback_is_named(lab: swarmlab.Lab) -> None:
     lab = fresh("06")
-    sh(lab, CREATE.format(n=4, opts="--update-delay 2s --update-parallelism 2"))
-    sh(lab, "docker service update -d -q --image swarmlab/web:2 web")
-    fails(check(lab, "06.updated"), "asks for swarmlab/web:2, not swarmlab/web:v2",
-          "wrong image tag")
-    sh(lab, "docker service rollback -q web")
-    sh(lab, "docker service update -d -q --update-failure-action continue "
-            "--image swarmlab/web:broken web")
-    fails(check(lab, "06.failure-action", wait_s=20), "failure action is continue",
-          "--update-failure-action pause")
-    sh(lab, "docker service rm web")
     sh(lab, CREATE.format(n=4, opts="--update-delay 2s --update-parallelism 2"))
     sh(lab, "docker service update -q --update-failure-action rollback "
             "--image swarmlab/web:broken web || true")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmlab import records
 from swarmlab.checks import CheckResult, Status, run_checks
 from tests.fixtures.recorded import by_command, fake_lab, snapshot
 
 
 def check(check_id: str, snap: str, *, stopped: tuple[str, ...] = (),
-          local: dict[str, str] | None = None, managers: int = 1, **params: Any) -> CheckResult:
-    """``local``: what each node's own engine says of its swarm state (a live probe)."""
-    replies = {n: by_command({"LocalNodeState": s}) for n, s in (local or {}).items()}
+          local: dict[str, str] | None = None, managers: int = 1,
+          history: dict[str, str] | None = None, passed: tuple[str, ...] = (),
+          **params: Any) -> CheckResult:
+    """``local``: what each node's own engine says of its swarm state (a live probe);
+    ``history``: each node's recorded commands; ``passed``: exercises that PASSed before."""
+    nodes = set(local or {}) | set(history or {})
+    replies = {n: by_command({"LocalNodeState": (local or {}).get(n, ""),
+                              ".swarmlab_history": (history or {}).get(n, "")}) for n in nodes}
+    for exercise in passed:
+        records.record_verdict("t-fake", "01", exercise, "PASS", "recorded")
     lab = fake_lab(managers=managers, replies=replies, stopped=stopped)
     res = run_checks(lab, [check_id], snapshot=snapshot(snap), **params)
     assert isinstance(res, CheckResult)
@@ -52,6 +60,13 @@ def test_join_passes_when_both_workers_are_ready():
     assert check("01.join", "joined-1m2w").passed
 
 
+def test_join_with_the_manager_token_is_named():
+    res = check("01.join", "worker2-promoted")  # worker2 a manager, as a manager token makes it
+    assert res.status is Status.FAIL and "worker2 joined as a manager" in res.message
+    assert "join-token manager" in res.message
+    assert "docker node demote worker2" in res.hint and "join-token worker" in res.hint
+
+
 def test_join_fails_before_any_worker_joined():
     res = check("01.join", "initialised-1m")
     assert res.status is Status.FAIL
@@ -71,9 +86,33 @@ def test_join_says_to_start_a_stopped_worker():
 
 
 # ----- 01.leave-rm --------------------------------------------------------------------
+JOINED = "# 2026-11-27T02:40:01Z exit=0\ndocker swarm join --token SWMTKN-1-x 172.29.1.11:2377\n"
+JOIN_FAILED = JOINED.replace("exit=0", "exit=1")
+PROMOTED = "# 2026-11-27T02:45:01Z exit=0\ndocker node promote worker2\n"
+
+
 def test_leave_rm_passes_when_worker2_left_and_was_removed():
-    res = check("01.leave-rm", "worker2-removed", local={"worker2": "inactive"})
+    res = check("01.leave-rm", "worker2-removed", local={"worker2": "inactive"},
+                passed=("01.join",))
     assert res.passed and "worker2 left" in res.message
+
+
+def test_leave_rm_passes_with_the_join_seen_in_worker2s_history():
+    res = check("01.leave-rm", "worker2-removed", local={"worker2": "inactive"},
+                history={"worker2": JOINED})
+    assert res.passed
+
+
+def test_leave_rm_right_after_init_when_worker2_never_joined_fails():
+    res = check("01.leave-rm", "initialised-1m", local={"worker2": "inactive"})
+    assert res.status is Status.FAIL and "never joined it" in res.message
+    assert "01.join first" in res.hint
+
+
+def test_leave_rm_with_a_join_that_failed_fails():
+    res = check("01.leave-rm", "initialised-1m", local={"worker2": "inactive"},
+                history={"worker2": JOIN_FAILED})
+    assert res.status is Status.FAIL and "never joined it" in res.message
 
 
 def test_leave_rm_fails_when_worker2_left_but_is_still_listed():
@@ -89,7 +128,8 @@ def test_leave_rm_fails_when_worker2_never_left():
 
 
 def test_leave_rm_fails_when_removed_with_force_without_leaving():
-    res = check("01.leave-rm", "worker2-removed", local={"worker2": "active"})
+    res = check("01.leave-rm", "worker2-removed", local={"worker2": "active"},
+                passed=("01.join",))
     assert res.status is Status.FAIL and "without leaving" in res.message
     assert "docker swarm leave --force" in res.hint
 
@@ -123,8 +163,32 @@ def test_promote_fails_when_worker2_is_not_in_the_swarm():
 
 # ----- 01.demote ----------------------------------------------------------------------
 def test_demote_passes_when_worker2_is_a_worker_again():
-    res = check("01.demote", "worker2-demoted")
+    res = check("01.demote", "worker2-demoted", passed=("01.promote",))
     assert res.passed and "managers: manager1" in res.message
+
+
+def test_demote_passes_with_the_promotion_seen_in_the_history():
+    res = check("01.demote", "worker2-demoted", history={"manager1": PROMOTED})
+    assert res.passed
+
+
+def test_demote_right_after_join_with_no_promotion_ever_made_fails():
+    res = check("01.demote", "joined-1m2w")
+    assert res.status is Status.FAIL and "never promoted" in res.message
+    assert "01.promote first" in res.hint
+
+
+def test_demote_after_a_promotion_that_failed_fails():
+    res = check("01.demote", "joined-1m2w",
+                history={"manager1": PROMOTED.replace("exit=0", "exit=1")})
+    assert res.status is Status.FAIL and "never promoted" in res.message
+
+
+def test_a_promote_pass_from_before_the_lab_was_prepared_does_not_count():
+    records.record_verdict("t-fake", "01", "01.promote", "PASS", "old", at=1.0)
+    records.record_event("t-fake", "prepared", at=2.0)
+    res = check("01.demote", "joined-1m2w")
+    assert res.status is Status.FAIL and "never promoted" in res.message
 
 
 def test_demote_fails_while_worker2_is_a_manager():
