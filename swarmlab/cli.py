@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from swarmlab.errors import SwarmLabError
-from swarmlab.magics import format_table as table
+from swarmlab.providers.registry import PROVIDERS
+from swarmlab.tables import format_table as table
 
 NAME = click.option("--name", "-n", default="default", show_default=True, help="Lab name.")
 
@@ -43,7 +44,7 @@ def main() -> None:
 @click.option("--managers", "-m", default=1, show_default=True, type=int)
 @click.option("--workers", "-w", default=2, show_default=True, type=int)
 @click.option("--provider", "-p", default="dind", show_default=True,
-              type=click.Choice(["dind", "ssh", "vm", "vagrant"]))
+              type=click.Choice(list(PROVIDERS)))
 @click.option("--inventory", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Hosts file (YAML) for --provider ssh.")
 @click.option("--vagrant-dir", type=click.Path(exists=True, file_okay=False), default=None,
@@ -76,7 +77,7 @@ def up(name: str, managers: int, workers: int, provider: str, inventory: str | N
 def down(name: str, all_labs: bool) -> None:
     """Remove every container, network and volume (or VM) of a lab."""
     from swarmlab.lab import Lab
-    from swarmlab.providers import PROVIDERS, get_provider
+    from swarmlab.providers import get_provider
 
     if not all_labs:
         Lab.connect(name).down()
@@ -101,7 +102,7 @@ def status(name: str) -> None:
 @friendly
 def list_labs() -> None:
     """The labs on this machine, with their provider."""
-    from swarmlab.providers import PROVIDERS, get_provider
+    from swarmlab.providers import get_provider
 
     for prov_name in PROVIDERS:
         for lab_name in get_provider(prov_name).labs():

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from swarmlab.errors import WaitTimeout
 
@@ -30,7 +30,7 @@ def _truthy(value: object) -> bool:
 
 
 def _poll(
-    probe: Callable[[], T], ok: Callable[[T], bool], timeout: float, interval: float,
+    probe: Callable[[], T], ok: Callable[[Any], bool], timeout: float, interval: float,
     ignore: tuple[type[BaseException], ...],
 ) -> tuple[bool, T | None, str]:
     deadline = time.monotonic() + max(0.0, float(timeout))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from swarmlab.errors import CapabilityMissing, ImageError
 from swarmlab.images import vm as vmimage
+from swarmlab.paths import cache_root, private_dir
 from swarmlab.progress import Steps
-from swarmlab.transport.ssh import cache_root, private_dir
 
 BOX_NAME = "swarmlab/trixie"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from swarmlab.errors import CapabilityMissing, ImageError
 from swarmlab.images.build import SUITE
+from swarmlab.paths import cache_root, private_dir
 from swarmlab.progress import Steps
-from swarmlab.transport.ssh import cache_root, private_dir
 
 VERSION = "2"  # bump when the steps below change in a way the recipe text does not show
 DISK_SIZE = "8G"
