@@ -13,6 +13,9 @@ from swarmlab.progress import Steps
 from swarmlab.providers import PROVIDERS, Provider, get_provider
 from swarmlab.spec import ClusterSpec, NodeSpec, validate_name
 
+STATUS_COLUMNS = ("node", "role", "address", "machine", "status", "availability", "manager",
+                  "engine")
+
 
 class Lab:
     """A cluster of nodes with a Docker engine each, usually formed into a swarm."""
@@ -93,8 +96,7 @@ class Lab:
 
     def refresh_images(self, steps: Steps | None = None) -> None:
         """Build lab images whose recipe changed and load what a node lacks (cheap if none)."""
-        steps = steps or Steps(quiet=True)
-        pipeline.prepare_images(self, steps)
+        pipeline.prepare_images(self, steps := steps or Steps(quiet=True))
         pipeline.load_images(self, steps)
 
     @classmethod
@@ -228,7 +230,7 @@ class Lab:
         index = max([int(n.name[6:]) for n in self.workers] or [0]) + 1
         steps = Steps(quiet=quiet)
         node = self.add_node(NodeSpec(f"worker{index}", "worker", index), steps)
-        pipeline.load_images(self, steps, [node])
+        pipeline.load_images(self, Steps(quiet=True), [node])
         pipeline.join_new(self, [node])
         self.wait_ready([node])
         return node
@@ -281,14 +283,9 @@ class Lab:
         table = []
         for n in self._nodes:
             r = rows.get(n.name)
-            table.append({
-                "node": n.name, "role": n.role, "address": n.address,
-                "machine": states.get(n.name, "missing"),
-                "status": r.status if r else "-",
-                "availability": r.availability if r else "-",
-                "manager": r.manager_status if r else "-",
-                "engine": r.engine if r else "-",
-            })
+            seen = (r.status, r.availability, r.manager_status, r.engine) if r else ("-",) * 4
+            table.append(dict(zip(STATUS_COLUMNS, (n.name, n.role, n.address,
+                                  states.get(n.name, "missing"), *seen), strict=True)))
         return table
 
 

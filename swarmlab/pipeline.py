@@ -4,7 +4,7 @@
 
     Lab.up (new lab)   prepare_images, provider.create, load_beside(form_swarm)
     Lab.up (reuse)     prepare_images, ensure_machines, start_stopped, load_beside(ensure_swarm)
-    Lab.add_worker     prepare_images, Lab.add_node, load_images, join_new, Lab.wait_ready
+    Lab.add_worker     Lab.add_node, load_images (that node), join_new, Lab.wait_ready
     start_lab          prepare_images, ensure_machines(exact), start_stopped,
                        (labs.py resets the swarm), load_images
 

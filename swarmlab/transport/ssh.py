@@ -195,14 +195,8 @@ class SSHTransport:
                     ) from None
         raise AssertionError("unreachable")
 
-    def run(
-        self,
-        cmd: str,
-        *,
-        timeout: float | None = None,
-        stdin: bytes | None = None,
-        on_output: OutputSink | None = None,
-    ) -> CommandResult:
+    def run(self, cmd: str, *, timeout: float | None = None, stdin: bytes | None = None,
+            on_output: OutputSink | None = None) -> CommandResult:
         chan = self._channel(self._wrap(cmd, timeout))
         feeder = None
         if stdin is not None:
