@@ -54,6 +54,14 @@ def join_token(manager: Node, role: str) -> str:
 
 
 TRANSIENT = ("connection refused", "context deadline exceeded", "unavailable", "i/o timeout")
+# dockerd gives up waiting after ~20 s on a slow machine, but the join goes on without it.
+BACKGROUND = "will continue in the background"
+
+
+def _joined_later(node: Node, timeout: float = 60) -> bool:
+    """Whether a join that went on in the background finished (the node is active)."""
+    return wait.settle(lambda: swarm_state(node), timeout=timeout, interval=2,
+                       ok=lambda s: s == "active") == "active"
 
 
 def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
@@ -70,7 +78,7 @@ def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
     )
     for attempt in range(attempts):
         res = node.run(cmd, timeout=90)
-        if res.ok:
+        if res.ok or (BACKGROUND in res.stderr.lower() and _joined_later(node)):
             return
         err = res.stderr.lower()
         if attempt + 1 < attempts and any(t in err for t in TRANSIENT):

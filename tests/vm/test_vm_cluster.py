@@ -15,13 +15,14 @@ import swarmlab
 from swarmlab.images.vm import tools_missing
 from swarmlab.providers.ssh import SshProvider
 from swarmlab.providers.vm import VmProvider, labs_dir
+from tests.conftest import lab_name
 
 pytestmark = [
     pytest.mark.vm,
     pytest.mark.skipif(bool(tools_missing()), reason=f"VM tools missing: {tools_missing()} "
                        "(the kit's install step installs them)"),
 ]
-LAB = "hvm"
+LAB = lab_name("hvm")  # $SWARMLAB_TEST_PREFIX and a per-run suffix: never another run's lab
 
 
 def wait_for(what, fn, timeout=180.0, interval=2.0):
@@ -120,7 +121,7 @@ def test_the_ssh_provider_runs_the_same_vms_from_an_inventory(vmlab, tmp_path):
              for n in vmlab.nodes]
     inv = tmp_path / "vms.yaml"
     inv.write_text(yaml.safe_dump({"defaults": {"key": str(key)}, "hosts": hosts}))
-    lab = swarmlab.Lab.up("hvm-inv", 1, 2, provider_obj=SshProvider(inv), quiet=True)
+    lab = swarmlab.Lab.up(lab_name("hvm-inv"), 1, 2, provider_obj=SshProvider(inv), quiet=True)
     try:
         # Reached through 127.0.0.1 forwards: the kit must pick eth1, not the NAT eth0.
         assert [n.address for n in lab.nodes] == [n.address for n in vmlab.nodes]
