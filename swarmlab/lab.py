@@ -112,8 +112,8 @@ class Lab:
             try:
                 prov = get_provider(prov_name)
                 nodes = prov.find(name) if (provider or name in prov.labs()) else []
-            except SwarmLabError:
-                if provider or prov_name == "dind":
+            except SwarmLabError:  # the local engine (first) must answer; others may be absent
+                if provider or prov_name == PROVIDERS[0]:
                     raise
                 continue
             if nodes:
