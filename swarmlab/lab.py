@@ -72,10 +72,8 @@ class Lab:
         return lab
 
     @classmethod
-    def _reuse(
-        cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps, form: bool,
-        load: bool = True,
-    ) -> Lab:
+    def _reuse(cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps,
+               form: bool, load: bool = True) -> Lab:
         """Reuse a lab; repair it when nodes were stopped or removed by hand."""
         extra = [n.name for n in nodes if n.name not in {w.name for w in spec.nodes}]
         if extra:
@@ -90,7 +88,8 @@ class Lab:
             pipeline.prepare_images(lab, steps)
         pipeline.ensure_machines(lab, spec, steps)
         pipeline.start_stopped(lab, steps)
-        pipeline.load_beside(lab, steps, pipeline.ensure_swarm if form else None, load)
+        pipeline.load_beside(lab, steps, pipeline.ensure_swarm if form else None, load,
+                             "lab images present in every node")
         steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape}) after {steps.elapsed:.1f}s")
         return lab
 

@@ -108,7 +108,8 @@ def load_images(lab: Lab, steps: Steps, nodes: Sequence[Node] | None = None) -> 
     return []
 
 
-def load_beside(lab: Lab, steps: Steps, swarm_step: Step | None, load: bool) -> list[str]:
+def load_beside(lab: Lab, steps: Steps, swarm_step: Step | None, load: bool,
+                title: str = "load lab images into every node") -> list[str]:
     """Load images into every node while ``swarm_step`` runs: they do not depend on each
     other (images are built before, by ``prepare_images``)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -116,7 +117,7 @@ def load_beside(lab: Lab, steps: Steps, swarm_step: Step | None, load: bool) -> 
             if load else None
         changes = swarm_step(lab, steps) if swarm_step else []
         if loading is not None:
-            with steps.step("load lab images into every node"):
+            with steps.step(title):
                 loading.result()
     return changes
 
