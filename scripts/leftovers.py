@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docker
 
-from swarmlab.transport.ssh import cache_root
+from swarmlab.paths import cache_root
 
 LABEL = "io.swarmlab.lab"
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 
+from swarmlab import engine
+from swarmlab.doctor import run_doctor
 from swarmlab.errors import SwarmLabError
-from swarmlab.magics import format_table as table
+from swarmlab.history import record
+from swarmlab.images import box, build_all, image_table
+from swarmlab.images import vm as vm_image
+from swarmlab.lab import Lab
+from swarmlab.progress import Steps
+from swarmlab.providers import PROVIDERS, get_provider
+from swarmlab.tables import format_table as table
 
 NAME = click.option("--name", "-n", default="default", show_default=True, help="Lab name.")
 
@@ -43,7 +54,7 @@ def main() -> None:
 @click.option("--managers", "-m", default=1, show_default=True, type=int)
 @click.option("--workers", "-w", default=2, show_default=True, type=int)
 @click.option("--provider", "-p", default="dind", show_default=True,
-              type=click.Choice(["dind", "ssh", "vm", "vagrant"]))
+              type=click.Choice(list(PROVIDERS)))
 @click.option("--inventory", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Hosts file (YAML) for --provider ssh.")
 @click.option("--vagrant-dir", type=click.Path(exists=True, file_okay=False), default=None,
@@ -55,10 +66,6 @@ def main() -> None:
 def up(name: str, managers: int, workers: int, provider: str, inventory: str | None,
        vagrant_dir: str | None, no_swarm: bool, recreate: bool, keep_on_error: bool) -> None:
     """Create a lab (or reuse a healthy one of the same shape)."""
-    import os
-
-    from swarmlab.lab import Lab
-
     if inventory:
         os.environ["SWARMLAB_INVENTORY"] = os.path.abspath(inventory)
     if vagrant_dir:
@@ -75,9 +82,6 @@ def up(name: str, managers: int, workers: int, provider: str, inventory: str | N
 @friendly
 def down(name: str, all_labs: bool) -> None:
     """Remove every container, network and volume (or VM) of a lab."""
-    from swarmlab.lab import Lab
-    from swarmlab.providers import PROVIDERS, get_provider
-
     if not all_labs:
         Lab.connect(name).down()
         return
@@ -92,8 +96,6 @@ def down(name: str, all_labs: bool) -> None:
 @friendly
 def status(name: str) -> None:
     """A table of the lab's nodes: role, state, availability, leader, engine."""
-    from swarmlab.lab import Lab
-
     click.echo(table(Lab.connect(name).status()))
 
 
@@ -101,8 +103,6 @@ def status(name: str) -> None:
 @friendly
 def list_labs() -> None:
     """The labs on this machine, with their provider."""
-    from swarmlab.providers import PROVIDERS, get_provider
-
     for prov_name in PROVIDERS:
         for lab_name in get_provider(prov_name).labs():
             click.echo(f"{lab_name}\t{prov_name}")
@@ -115,11 +115,6 @@ def list_labs() -> None:
 @friendly
 def exec_(name: str, node: str, cmd: tuple[str, ...]) -> None:
     """Run a command on a node: swarmlab exec manager1 -- docker node ls"""
-    import shlex
-
-    from swarmlab.history import record
-    from swarmlab.lab import Lab
-
     target = Lab.connect(name).node(node)
     line = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
     def echo(stream: str, text: str) -> None:
@@ -130,26 +125,21 @@ def exec_(name: str, node: str, cmd: tuple[str, ...]) -> None:
     sys.exit(res.exit_code)
 
 
-@main.command()
-@NAME
-@click.argument("node")
-@friendly
+def node_command(fn: Callable[[str, str], None]) -> Any:
+    """``swarmlab CMD [--name LAB] NODE``: one action on one node of a lab."""
+    return main.command()(NAME(click.argument("node")(friendly(fn))))
+
+
+@node_command
 def stop(name: str, node: str) -> None:
     """Power a node off (its engine goes away; the swarm sees it Down)."""
-    from swarmlab.lab import Lab
-
     Lab.connect(name).stop(node)
     click.echo(f"{node} stopped")
 
 
-@main.command()
-@NAME
-@click.argument("node")
-@friendly
+@node_command
 def start(name: str, node: str) -> None:
     """Power a node on and wait until it is Ready again."""
-    from swarmlab.lab import Lab
-
     Lab.connect(name).start(node)
     click.echo(f"{node} started and Ready")
 
@@ -165,10 +155,6 @@ def images() -> None:
 @friendly
 def images_build(force: bool, offline: bool) -> None:
     """Build the images whose recipe changed (offline: debootstrap + busybox-static)."""
-    from swarmlab import engine
-    from swarmlab.images import build_all
-    from swarmlab.progress import Steps
-
     steps = Steps()
     built = build_all(engine.connect(), steps, force=force, offline=offline or None)
     click.echo(f"built {len(built)} image(s) in {steps.elapsed:.1f}s")
@@ -178,9 +164,6 @@ def images_build(force: bool, offline: bool) -> None:
 @friendly
 def images_ls() -> None:
     """The kit's images and whether each is current."""
-    from swarmlab import engine
-    from swarmlab.images import image_table
-
     click.echo(table(image_table(engine.connect())))
 
 
@@ -189,10 +172,7 @@ def images_ls() -> None:
 @friendly
 def images_vm(force: bool) -> None:
     """Build the VM node image (Debian with its kernel and docker.io) for the vm provider."""
-    from swarmlab.images import vm
-    from swarmlab.progress import Steps
-
-    image = vm.ensure_image(Steps(), force=force)
+    image = vm_image.ensure_image(Steps(), force=force)
     click.echo(f"VM image: {image.folder}")
 
 
@@ -202,9 +182,6 @@ def images_vm(force: bool) -> None:
 @friendly
 def images_box(add: bool) -> None:
     """Package the VM image as the offline Vagrant box swarmlab/trixie (libvirt)."""
-    from swarmlab.images import box
-    from swarmlab.progress import Steps
-
     steps = Steps()
     path = box.build_box(steps)
     if add:
@@ -221,8 +198,6 @@ def images_box(add: bool) -> None:
 @friendly
 def load(name: str, image: tuple[str, ...]) -> None:
     """Copy host images into every node (like kind load docker-image)."""
-    from swarmlab.lab import Lab
-
     Lab.connect(name).load(list(image))
     click.echo(f"loaded {', '.join(image)} into lab {name!r}")
 
@@ -231,10 +206,6 @@ def load(name: str, image: tuple[str, ...]) -> None:
 @friendly
 def setup() -> None:
     """Make sure a Docker engine answers (install/start it as root on Debian) and build images."""
-    from swarmlab import engine
-    from swarmlab.images import build_all
-    from swarmlab.progress import Steps
-
     client = engine.ensure(log=click.echo)
     click.echo(f"docker engine {client.version().get('Version')} answers")
     build_all(client, Steps())
@@ -247,8 +218,6 @@ def setup() -> None:
 @friendly
 def doctor(name: str, nodes: int, quick: bool) -> None:
     """Preflight: what works on this machine, and the fix for what does not."""
-    from swarmlab.doctor import run_doctor
-
     ok = run_doctor(lab=name, nodes=nodes, echo=click.echo, deep=not quick)
     sys.exit(0 if ok else 1)
 
@@ -259,8 +228,6 @@ def doctor(name: str, nodes: int, quick: bool) -> None:
 @friendly
 def check(name: str, ids: tuple[str, ...]) -> None:
     """Run exercise checks: exit 0 only if all pass (or skip)."""
-    from swarmlab.lab import Lab
-
     result = Lab.connect(name).check(*ids)
     click.echo(str(result))
     results = getattr(result, "results", [result])
@@ -274,10 +241,6 @@ def check(name: str, ids: tuple[str, ...]) -> None:
 @friendly
 def show(name: str, output: str) -> None:
     """Draw the cluster's topology to a file."""
-    from pathlib import Path
-
-    from swarmlab.lab import Lab
-
     graph = Lab.connect(name).show()
     path = Path(output)
     fmt = path.suffix.lstrip(".") or "svg"

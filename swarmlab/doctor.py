@@ -10,15 +10,17 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swarmlab import engine, host
 from swarmlab.errors import SwarmLabError
+from swarmlab.images import image_table
+from swarmlab.lab import Lab
+from swarmlab.providers.dind import NODE_MIB, DindProvider
 
-NODE_MIB = 80  # an idle node measured at 40-55 MiB; leave room for a few tasks
 NODE_DISK_MIB = 150  # a node's /var/lib/docker with the lab images and some tasks
 IMAGE_DISK_MIB = 600  # the node image and its base
 
@@ -154,21 +156,8 @@ def images_item(rows: list[dict[str, str]]) -> Item:
 
 
 # ----- probes: read the real machine --------------------------------------------------
-def ipvs_on_host() -> tuple[bool, str]:
-    """The routing mesh and VIPs need the kernel's IPVS (module ip_vs)."""
-    if Path("/proc/net/ip_vs").exists():
-        return True, "ip_vs is loaded"
-    if os.geteuid() == 0 and shutil.which("modprobe"):
-        r = subprocess.run(["modprobe", "ip_vs"], capture_output=True, text=True)
-        if r.returncode == 0 and Path("/proc/net/ip_vs").exists():
-            return True, "ip_vs loaded with modprobe"
-    return False, f"the kernel ({os.uname().release}) has no ip_vs module"
-
-
 def probe_node(client: Any) -> dict[str, str] | None:
     """Make a throwaway node, run a container inside it, report; always removes it."""
-    from swarmlab.lab import Lab
-
     name = f"doctor-{os.getpid()}"
     try:
         lab = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
@@ -182,32 +171,32 @@ def probe_node(client: Any) -> dict[str, str] | None:
     except SwarmLabError:
         return None
     finally:
-        from swarmlab.providers.dind import DindProvider
-
         DindProvider(client).delete(name)
 
 
-def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return None
-
-
-def _mem_available_kib() -> int:
-    for line in (_read("/proc/meminfo") or "").splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1])
-    return 0
+def _engine_items(client: Any, lab: str, nodes: int, deep: bool) -> list[Item]:
+    info = client.info()
+    rows = image_table(client)
+    items = [rootless_item(info), images_item(rows)]
+    desktop = desktop_item(info)
+    if desktop:
+        items.append(desktop)
+    node_ok = any(r["state"] != "missing" for r in rows if "node" in r["image"])
+    prov = DindProvider(client)
+    if node_ok:
+        items.append(privilege_item(prov.privileged_works()))
+    probe = probe_node(client) if (deep and node_ok) else None
+    items += [cgroup_item(info, probe), storage_item(str(info.get("Driver")), probe)]
+    root = info.get("DockerRootDir") or "/var/lib/docker"
+    disk = shutil.disk_usage(root if Path(root).exists() else "/").free // 2**20
+    items.append(resources_item(host.mem_available_kib(), disk, nodes, node_ok))
+    items.append(subnet_item(prov.lab_subnet(lab), host.routes()))
+    return items
 
 
 def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None] = print,
                deep: bool = True) -> bool:
     """Print every item; True when nothing FAILs."""
-    from swarmlab import engine
-    from swarmlab.images import image_table
-    from swarmlab.providers.dind import DindProvider, _host_routes
-
     items: list[Item] = []
     try:
         client = engine.connect(timeout=10)
@@ -216,30 +205,9 @@ def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None]
         client = None
         items.append(engine_item(None, str(e).splitlines()[0]))
     if client is not None:
-        info = client.info()
-        rows = image_table(client)
-        items += [rootless_item(info), images_item(rows)]
-        desktop = desktop_item(info)
-        if desktop:
-            items.append(desktop)
-        node_ok = any(r["state"] != "missing" for r in rows if "node" in r["image"])
-        prov = DindProvider(client)
-        if node_ok:
-            items.append(privilege_item(prov.privileged_works()))
-        probe = probe_node(client) if (deep and node_ok) else None
-        items += [cgroup_item(info, probe), storage_item(str(info.get("Driver")), probe)]
-        root = info.get("DockerRootDir") or "/var/lib/docker"
-        disk = shutil.disk_usage(root if Path(root).exists() else "/").free // 2**20
-        items.append(resources_item(_mem_available_kib(), disk, nodes, node_ok))
-        subnet = None
-        try:
-            net = client.networks.get(f"swarmlab-{lab}")
-            subnet = net.attrs["IPAM"]["Config"][0]["Subnet"]
-        except Exception:
-            pass
-        items.append(subnet_item(subnet, _host_routes()))
-    items.append(ipvs_item(*ipvs_on_host()))
-    items.append(bridge_nf_item(_read("/proc/sys/net/bridge/bridge-nf-call-iptables")))
+        items += _engine_items(client, lab, nodes, deep)
+    items.append(ipvs_item(*host.ipvs()))
+    items.append(bridge_nf_item(host.bridge_nf_call_iptables()))
     items.append(graphviz_item(shutil.which("dot")))
     for item in items:
         echo(item.line())

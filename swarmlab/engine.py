@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
 
+from swarmlab import host, wait
 from swarmlab.errors import EngineUnavailable
 
 DEBIAN_PACKAGES = ["docker.io", "graphviz", "debootstrap", "busybox-static"]
@@ -47,7 +47,7 @@ def ensure(log: Any = print) -> Any:
     try:
         return connect(timeout=10)
     except EngineUnavailable as first:
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
+        if not host.is_root() or not shutil.which("apt-get"):
             raise EngineUnavailable(
                 f"{first}\nThis script can only install Docker itself as root on Debian or "
                 "Ubuntu; elsewhere install Docker Engine or Docker Desktop and start it."
@@ -62,22 +62,27 @@ def ensure(log: Any = print) -> Any:
         )
         if proc.returncode != 0:
             raise EngineUnavailable(f"apt-get install {' '.join(missing)} failed:\n{proc.stderr}")
-    daemon = _start_dockerd(log)
-    deadline = time.monotonic() + 60
-    retried = False
-    while time.monotonic() < deadline:
+    started = {"daemon": _start_dockerd(log), "retried": False}
+
+    def answers() -> Any:
         try:
             return connect(timeout=5)
         except EngineUnavailable:
-            if daemon is not None and daemon.poll() is not None and not retried:
+            daemon = started["daemon"]
+            if isinstance(daemon, subprocess.Popen) and daemon.poll() is not None \
+                    and not started["retried"]:
                 # It gave up (after a crash: "timeout waiting for containerd"): once more,
                 # now that it has cleared what the crashed one left.
                 log("[swarmlab] dockerd exited at start; starting it once more ...")
-                retried, daemon = True, _start_dockerd(log)
-            time.sleep(0.5)
-    raise EngineUnavailable(
-        f"dockerd was started but does not answer after 60s; see {DOCKERD_LOG}."
-    )
+                started.update(retried=True, daemon=_start_dockerd(log))
+            return None
+
+    client = wait.settle(answers, timeout=60, interval=0.5)
+    if client is None:
+        raise EngineUnavailable(
+            f"dockerd was started but does not answer after 60s; see {DOCKERD_LOG}."
+        )
+    return client
 
 
 CONTAINERD_PID = Path("/var/run/docker/containerd/containerd.pid")

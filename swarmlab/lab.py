@@ -6,23 +6,17 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from swarmlab import swarm
-from swarmlab.errors import (
-    CapabilityMissing,
-    ClusterExists,
-    ClusterNotFound,
-    SpecError,
-    SwarmError,
-    SwarmLabError,
-)
-from swarmlab.images import LAB_IMAGE_TAGS, build_all
-from swarmlab.node import Node
+from swarmlab import pipeline, records, swarm
+from swarmlab.errors import ClusterExists, ClusterNotFound, SpecError, SwarmError, SwarmLabError
+from swarmlab.node import Node, sort_nodes
 from swarmlab.progress import Steps
 from swarmlab.providers import PROVIDERS, Provider, get_provider
 from swarmlab.spec import ClusterSpec, NodeSpec, validate_name
+
+STATUS_COLUMNS = ("node", "role", "address", "machine", "status", "availability", "manager",
+                  "engine")
 
 
 class Lab:
@@ -64,23 +58,13 @@ class Lab:
             existing = []
         if existing:
             return cls._reuse(spec, prov, existing, steps, form_swarm, load_images)
-        if provider == "dind":
-            _check_memory(len(spec.nodes))
+        prov.check_capacity(len(spec.nodes))
         steps.say(f"[swarmlab] creating lab {name!r}: {spec.shape} ({prov.name})")
         try:
-            if hasattr(prov, "client"):
-                build_all(prov.client, steps)
-            nodes = prov.create(spec, steps)
-            lab = cls(name, prov, nodes)
-            # Loading images and forming the swarm do not depend on each other: overlap them.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                loading = pool.submit(prov.load_images, nodes, list(LAB_IMAGE_TAGS)) \
-                    if load_images else None
-                if form_swarm:
-                    lab._form(steps)
-                if loading is not None:
-                    with steps.step("load lab images into every node"):
-                        loading.result()
+            prov.prepare_images(steps)
+            lab = cls(name, prov, prov.create(spec, steps))
+            pipeline.load_beside(lab, steps, pipeline.form_swarm if form_swarm else None,
+                                 load_images)
         except BaseException:
             if not keep_on_error:
                 steps.say(f"[swarmlab] up failed: removing what lab {name!r} created ...")
@@ -90,13 +74,10 @@ class Lab:
         return lab
 
     @classmethod
-    def _reuse(
-        cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps, form: bool,
-        load: bool = True,
-    ) -> Lab:
+    def _reuse(cls, spec: ClusterSpec, prov: Provider, nodes: list[Node], steps: Steps,
+               form: bool, load: bool = True) -> Lab:
         """Reuse a lab; repair it when nodes were stopped or removed by hand."""
-        wanted = {n.name: n for n in spec.nodes}
-        extra = [n.name for n in nodes if n.name not in wanted]
+        extra = [n.name for n in nodes if n.name not in {w.name for w in spec.nodes}]
         if extra:
             have = (sum(n.role == "manager" for n in nodes), sum(n.role == "worker" for n in nodes))
             raise ClusterExists(
@@ -105,48 +86,19 @@ class Lab:
                 "pass recreate=True (`swarmlab up --recreate`)."
             )
         lab = cls(spec.name, prov, nodes)
-        for name, node_spec in wanted.items():
-            if name not in lab.node_names:
-                steps.say(f"  - {name} is missing (removed by hand?): recreating it")
-                lab._nodes.append(prov.add(spec.name, node_spec, steps))
-        lab._nodes.sort(key=lambda n: (n.role != "manager", len(n.name), n.name))
-        for n, state in prov.states(spec.name).items():
-            if state != "running":
-                with steps.step(f"start {n}"):
-                    prov.start(spec.name, n)
-        if form:
-            lab._ensure_swarm(steps)
         if load:
-            lab.refresh_images(steps)
+            pipeline.prepare_images(lab, steps)
+        pipeline.ensure_machines(lab, spec, steps)
+        pipeline.start_stopped(lab, steps)
+        pipeline.load_beside(lab, steps, pipeline.ensure_swarm if form else None, load,
+                             "lab images present in every node")
         steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape}) after {steps.elapsed:.1f}s")
         return lab
 
     def refresh_images(self, steps: Steps | None = None) -> None:
         """Build lab images whose recipe changed and load what a node lacks (cheap if none)."""
-        steps = steps or Steps(quiet=True)
-        client = getattr(self.provider, "client", None)
-        if client is not None:
-            build_all(client, steps)
-        with steps.step("lab images present in every node"):
-            self.load(list(LAB_IMAGE_TAGS))
-
-    def _form(self, steps: Steps) -> None:
-        with steps.step("form the swarm (init, join)"):
-            swarm.form(self._nodes)
-        with steps.step("wait until every node is Ready"):
-            swarm.wait_ready(self._nodes)
-
-    def _ensure_swarm(self, steps: Steps) -> None:
-        """Join what is missing; if the swarm cannot be made whole, form it afresh."""
-        try:
-            with steps.step("check the swarm"):
-                swarm.form(self._nodes)
-                swarm.wait_ready(self._nodes, timeout=30)
-        except SwarmLabError as e:
-            steps.say(f"  - the swarm is broken ({str(e).splitlines()[0]}): forming it afresh")
-            swarm.parallel(lambda n: swarm.leave(n, force=True), self._nodes)
-            self._form(steps)
-        swarm.prune_stale(self.managers[0], self.node_names)
+        pipeline.prepare_images(self, steps := steps or Steps(quiet=True))
+        pipeline.load_images(self, steps)
 
     @classmethod
     def connect(cls, name: str = "default", provider: str | None = None) -> Lab:
@@ -161,8 +113,8 @@ class Lab:
             try:
                 prov = get_provider(prov_name)
                 nodes = prov.find(name) if (provider or name in prov.labs()) else []
-            except SwarmLabError:
-                if provider or prov_name == "dind":
+            except SwarmLabError:  # the local engine (first) must answer; others may be absent
+                if provider or prov_name == PROVIDERS[0]:
                     raise
                 continue
             if nodes:
@@ -209,6 +161,19 @@ class Lab:
             f"Lab {self.name!r} has no node {name!r}. Its nodes: {', '.join(self.node_names)}."
         )
 
+    def add_node(self, spec: NodeSpec, steps: Steps | None = None) -> Node:
+        """Make one more machine (engine answering, not yet in the swarm) and list it."""
+        node = self.provider.add(self.name, spec, steps or Steps(quiet=True))
+        self._nodes = sort_nodes([*self._nodes, node])
+        return node
+
+    def remove_node(self, name: str, steps: Steps | None = None) -> None:
+        """Delete one machine and its storage (it does not leave the swarm first)."""
+        self.node(name)
+        with (steps or Steps(quiet=True)).step(f"remove {name}"):
+            self.provider.remove(self.name, name)
+        self._nodes = [n for n in self._nodes if n.name != name]
+
     def manager(self) -> Node:
         """A manager that can answer management calls now (the leader if possible)."""
         running = self.provider.states(self.name)
@@ -251,8 +216,6 @@ class Lab:
 
     def _note(self, kind: str, node: str = "") -> None:
         """Remember a power event on disk (checks of labs 02 and 05 read them)."""
-        from swarmlab import records
-
         with contextlib.suppress(sqlite3.Error, OSError):  # never break the lab for it
             records.record_event(self.name, kind, node)
 
@@ -267,30 +230,16 @@ class Lab:
 
     def wait_ready(self, nodes: Sequence[Node] | None = None, timeout: float = 90) -> None:
         """Until the given nodes (default: all) are Ready and a leader is known."""
-        want = {n.name for n in (nodes or self._nodes)}
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                rows = swarm.node_rows(self.manager(), timeout=10)
-                ready = {r.hostname for r in rows if r.status == "Ready"}
-                if want <= ready and any(r.is_leader for r in rows):
-                    return
-            except SwarmLabError:
-                pass
-            if time.monotonic() > deadline:
-                swarm.wait_ready(self._nodes, timeout=1)  # raises with what it saw
-                return
-            time.sleep(0.5)
+        swarm.wait_ready(list(nodes or self._nodes), timeout=timeout, interval=0.5,
+                         manager=self.manager)
 
     def add_worker(self, quiet: bool = False) -> Node:
         """Create one more worker and join it to the swarm."""
         index = max([int(n.name[6:]) for n in self.workers] or [0]) + 1
         steps = Steps(quiet=quiet)
-        node = self.provider.add(self.name, NodeSpec(f"worker{index}", "worker", index), steps)
-        self._nodes.append(node)
-        self.provider.load_images([node], list(LAB_IMAGE_TAGS))
-        m = self.manager()
-        swarm.join(node, swarm.join_token(m, "worker"), m)
+        node = self.add_node(NodeSpec(f"worker{index}", "worker", index), steps)
+        pipeline.load_images(self, Steps(quiet=True), [node])
+        pipeline.join_new(self, [node])
         self.wait_ready([node])
         return node
 
@@ -342,27 +291,10 @@ class Lab:
         table = []
         for n in self._nodes:
             r = rows.get(n.name)
-            table.append({
-                "node": n.name, "role": n.role, "address": n.address,
-                "machine": states.get(n.name, "missing"),
-                "status": r.status if r else "-",
-                "availability": r.availability if r else "-",
-                "manager": r.manager_status if r else "-",
-                "engine": r.engine if r else "-",
-            })
+            seen = (r.status, r.availability, r.manager_status, r.engine) if r else ("-",) * 4
+            table.append(dict(zip(STATUS_COLUMNS, (n.name, n.role, n.address,
+                                  states.get(n.name, "missing"), *seen), strict=True)))
         return table
-
-
-def _check_memory(nodes: int) -> None:
-    """Refuse a cluster that cannot fit in free memory, before creating anything."""
-    from swarmlab.doctor import NODE_MIB, _mem_available_kib
-
-    free = _mem_available_kib() // 1024
-    if free and nodes * NODE_MIB > free:
-        raise CapabilityMissing(
-            f"{nodes} nodes need about {nodes * NODE_MIB} MiB but only {free} MiB is free. "
-            "Use fewer nodes (--workers) or close other programs."
-        )
 
 
 def up(name: str = "default", managers: int = 1, workers: int = 2, **kw: Any) -> Lab:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swarmlab import swarm
-from swarmlab.errors import SpecError
+from swarmlab import pipeline, swarm
+from swarmlab.errors import ClusterNotFound, SpecError
 from swarmlab.history import HISTORY_FILE
 from swarmlab.lab import Lab
 from swarmlab.node import Node
+from swarmlab.parallel import parallel
 from swarmlab.progress import Steps
-from swarmlab.spec import ClusterSpec, NodeSpec
+from swarmlab.spec import ClusterSpec
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,12 @@ def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **param
         changes = ["created the cluster"]
     else:
         lab = prov_lab
-        changes = _reshape(lab, shape, steps)
+        spec = ClusterSpec(lab.name, shape.managers, shape.workers)
+        pipeline.prepare_images(lab, steps)
+        changes = pipeline.ensure_machines(lab, spec, steps, exact=True)
+        changes += pipeline.start_stopped(lab, steps)
         changes += _reset_swarm(lab, shape, steps)
-        lab.refresh_images(steps)  # a cluster made before a kit update gets the new images
+        pipeline.load_images(lab, steps)  # new nodes, and a cluster made before a kit update
     lab.params = {**json.loads(os.environ.get(PARAMS_ENV) or "{}"), **params}
     lab.lab_id = key
     lab._note("prepared")  # the lab's session starts: checks look for evidence from here on
@@ -74,43 +78,10 @@ def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **param
 
 
 def _existing(name: str) -> Lab | None:
-    from swarmlab.errors import ClusterNotFound
-
     try:
         return Lab.connect(name)
     except ClusterNotFound:
         return None
-
-
-def _reshape(lab: Lab, shape: LabShape, steps: Steps) -> list[str]:
-    """Add or remove machines so the lab has exactly the shape's nodes, all running."""
-    changes = []
-    want = {n.name: n for n in ClusterSpec(lab.name, shape.managers, shape.workers).nodes}
-    for node in list(lab.nodes):
-        if node.name not in want:
-            with steps.step(f"remove {node.name}"):
-                lab.provider.remove(lab.name, node.name)
-            lab._nodes.remove(node)
-            changes.append(f"removed {node.name}")
-    for name, spec in want.items():
-        if name not in lab.node_names:
-            node = lab.provider.add(lab.name, NodeSpec(name, spec.role, spec.index), steps)
-            lab.provider.load_images([node], _lab_images())
-            lab._nodes.append(node)
-            changes.append(f"added {name}")
-    for name, state in lab.provider.states(lab.name).items():
-        if state != "running":
-            with steps.step(f"start {name}"):
-                lab.provider.start(lab.name, name)
-            changes.append(f"started {name}")
-    lab._nodes.sort(key=lambda n: (n.role != "manager", len(n.name), n.name))
-    return changes
-
-
-def _lab_images() -> list[str]:
-    from swarmlab.images import LAB_IMAGE_TAGS
-
-    return list(LAB_IMAGE_TAGS)
 
 
 def _reset_swarm(lab: Lab, shape: LabShape, steps: Steps) -> list[str]:
@@ -119,15 +90,14 @@ def _reset_swarm(lab: Lab, shape: LabShape, steps: Steps) -> list[str]:
         if not active:
             return []
         with steps.step("leave the swarm on every node (this lab starts without one)"):
-            swarm.parallel(lambda n: swarm.leave(n, force=True), active)
-            swarm.parallel(_clean_node, lab.nodes)
+            swarm.leave_all(active)
+            parallel(_clean_node, lab.nodes)
         return ["removed the swarm"]
     changes = []
     if not _swarm_fits(lab):
         with steps.step("re-form the swarm"):
-            swarm.parallel(lambda n: swarm.leave(n, force=True), lab.nodes)
-            swarm.form(lab.nodes)
-            swarm.wait_ready(lab.nodes)
+            swarm.leave_all(lab.nodes)
+            pipeline.form_swarm(lab, Steps(quiet=True))
         changes.append("re-formed the swarm")
     with steps.step("clear services, secrets, configs, networks, labels"):
         changes += _clear_objects(lab)
@@ -157,7 +127,7 @@ CLEAR_SCRIPT = (Path(__file__).parent / "shell" / "reset-swarm.sh").read_text()
 def _clear_objects(lab: Lab) -> list[str]:
     res = lab.managers[0].run(CLEAR_SCRIPT, timeout=120)
     removed = [line for line in res.stdout.splitlines() if line.strip()]
-    swarm.parallel(_clean_node, lab.nodes)
+    parallel(_clean_node, lab.nodes)
     if removed:
         time.sleep(0.5)
     return [f"cleared {', '.join(removed)}"] if removed else []

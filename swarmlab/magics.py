@@ -34,6 +34,7 @@ from IPython.core.magic import (
 from swarmlab import history
 from swarmlab.errors import SwarmLabError
 from swarmlab.lab import Lab
+from swarmlab.tables import format_table
 
 _OPTION = re.compile(r"\s*--(lab|timeout)(?:=|\s+)(\S+)")
 _NODE_USAGE = "Usage: %%node [--lab NAME] [--timeout SECONDS] NODE   (or %node NODE COMMAND)"
@@ -215,17 +216,6 @@ def _stop_on_node(target: Any, pid_file: str) -> None:
             f"pg=$(cat {pid_file} 2>/dev/null) && kill -TERM -$pg; rm -f {pid_file}",
             timeout=10,
         )
-
-
-def format_table(rows: list[dict[str, str]]) -> str:
-    """Rows of equal keys as an aligned text table."""
-    if not rows:
-        return "(no nodes)"
-    keys = list(rows[0])
-    widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
-    lines = ["  ".join(k.upper().ljust(widths[k]) for k in keys)]
-    lines += ["  ".join(str(r.get(k, "")).ljust(widths[k]) for k in keys) for r in rows]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 def load_ipython_extension(ipython: Any) -> None:

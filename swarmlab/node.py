@@ -31,3 +31,13 @@ class Node:
     def docker(self, args: str, timeout: float | None = 60) -> CommandResult:
         """``docker ARGS`` on this node."""
         return self.run(f"docker {args}", timeout=timeout)
+
+
+def order_key(name: str, role: str) -> tuple[bool, int, str]:
+    """Managers first, then by number (worker2 before worker10)."""
+    return (role != "manager", len(name), name)
+
+
+def sort_nodes(nodes: list[Node]) -> list[Node]:
+    """``nodes`` in the kit's one order: managers first, then by number."""
+    return sorted(nodes, key=lambda n: order_key(n.name, n.role))

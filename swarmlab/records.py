@@ -21,6 +21,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from swarmlab.paths import cache_root
+
 DB_ENV = "SWARMLAB_PROGRESS_DB"
 
 _SCHEMA = """
@@ -63,8 +65,6 @@ def db_path() -> Path:
     """``$SWARMLAB_PROGRESS_DB``, else ``<cache>/progress.sqlite``."""
     if os.environ.get(DB_ENV):
         return Path(os.environ[DB_ENV])
-    from swarmlab.transport.ssh import cache_root
-
     return cache_root() / "progress.sqlite"
 
 

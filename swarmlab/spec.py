@@ -7,12 +7,12 @@ import warnings
 from dataclasses import dataclass, field
 
 from swarmlab.errors import SpecError
+from swarmlab.providers.registry import PROVIDERS
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 NODE_RE = re.compile(r"^(manager|worker)([1-9][0-9]?)$")
 MAX_MANAGERS = 9
 MAX_WORKERS = 50
-PROVIDERS = ("dind", "ssh", "vm", "vagrant")
 
 
 class QuorumWarning(UserWarning):

@@ -6,11 +6,13 @@ import json
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
-from swarmlab.errors import SwarmError, WaitTimeout
+from swarmlab import wait
+from swarmlab.errors import SwarmError, SwarmLabError
 from swarmlab.node import Node
+from swarmlab.parallel import parallel
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,20 @@ def init(manager: Node) -> None:
 
 
 def join_token(manager: Node, role: str) -> str:
+    """The token that joins a node as ``role`` (a credential: never print it)."""
     res = manager.run(f"docker swarm join-token -q {role}", timeout=20).check()
     return res.stdout.strip()
 
 
 TRANSIENT = ("connection refused", "context deadline exceeded", "unavailable", "i/o timeout")
+# dockerd gives up waiting after ~20 s on a slow machine, but the join goes on without it.
+BACKGROUND = "will continue in the background"
+
+
+def _joined_later(node: Node, timeout: float = 60) -> bool:
+    """Whether a join that went on in the background finished (the node is active)."""
+    return wait.settle(lambda: swarm_state(node), timeout=timeout, interval=2,
+                       ok=lambda s: s == "active") == "active"
 
 
 def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
@@ -67,7 +78,7 @@ def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
     )
     for attempt in range(attempts):
         res = node.run(cmd, timeout=90)
-        if res.ok:
+        if res.ok or (BACKGROUND in res.stderr.lower() and _joined_later(node)):
             return
         err = res.stderr.lower()
         if attempt + 1 < attempts and any(t in err for t in TRANSIENT):
@@ -92,14 +103,17 @@ def form(nodes: Sequence[Node], log: Callable[[str], None] | None = None) -> Non
     first = managers[0]
     init(first)
     wtoken = join_token(first, "worker")
-    with ThreadPoolExecutor(max_workers=max(1, min(16, len(workers) + 1))) as pool:
-        futs = [pool.submit(join, w, wtoken, first) for w in workers]
+
+    def join_managers() -> None:
         if len(managers) > 1:
             mtoken = join_token(first, "manager")
             for m in managers[1:]:
                 join(m, mtoken, first)
-        for f in futs:
-            f.result()
+
+    # Managers one by one (each changes the quorum), workers all at once beside them.
+    jobs: list[Callable[[], None]] = [join_managers]
+    jobs += [partial(join, w, wtoken, first) for w in workers]
+    parallel(lambda job: job(), jobs)
 
 
 def node_rows(manager: Node, timeout: float = 20) -> list[NodeRow]:
@@ -118,32 +132,52 @@ def node_rows(manager: Node, timeout: float = 20) -> list[NodeRow]:
     return rows
 
 
+READY = "every node Ready with a leader"
+READY_HINT = "a node that stays Down may have lost its engine: `swarmlab status` shows which"
+
+
+def all_ready(rows: Sequence[NodeRow], want: set[str]) -> bool:
+    """Every wanted node Ready, wanted managers Leader or Reachable, and a leader known."""
+    ready = {r.hostname for r in rows if r.status == "Ready"}
+    bad_mgr = [r.hostname for r in rows if r.hostname in want and r.manager_status
+               not in ("", "Leader", "Reachable")]
+    return want <= ready and any(r.is_leader for r in rows) and not bad_mgr
+
+
+def describe(rows: Sequence[NodeRow]) -> str:
+    """``manager1=Ready/Leader, worker1=Down/-``: what a wait saw last."""
+    return ", ".join(f"{r.hostname}={r.status}/{r.manager_status or '-'}" for r in rows)
+
+
+def first_answer(managers: Sequence[Node], timeout: float = 10) -> list[NodeRow]:
+    """``docker node ls`` from the first manager that answers; the last error otherwise."""
+    error = SwarmError("no manager to ask")
+    for m in managers:
+        try:
+            return node_rows(m, timeout=timeout)
+        except SwarmError as e:
+            error = e
+    raise error
+
+
 def wait_ready(
-    nodes: Sequence[Node], timeout: float = 90, interval: float = 0.3
+    nodes: Sequence[Node], timeout: float = 90, interval: float = 0.3,
+    manager: Callable[[], Node] | None = None,
 ) -> list[NodeRow]:
-    """Until every node is listed Ready, managers Reachable, and a leader is known."""
+    """Until every node is listed Ready, managers Reachable, and a leader is known.
+
+    ``manager()`` picks the manager to ask each time (default: the first of ``nodes``'
+    managers that answers)."""
     managers = [n for n in nodes if n.role == "manager"]
     want = {n.name for n in nodes}
-    deadline = time.monotonic() + timeout
-    last = "nothing yet"
-    while time.monotonic() < deadline:
-        for m in managers:
-            try:
-                rows = node_rows(m, timeout=10)
-            except SwarmError as e:
-                last = str(e)
-                continue
-            ready = {r.hostname for r in rows if r.status == "Ready"}
-            bad_mgr = [r.hostname for r in rows if r.hostname in want and r.manager_status
-                       not in ("", "Leader", "Reachable")]
-            if want <= ready and any(r.is_leader for r in rows) and not bad_mgr:
-                return rows
-            last = ", ".join(f"{r.hostname}={r.status}/{r.manager_status or '-'}" for r in rows)
-            break
-        time.sleep(interval)
-    raise WaitTimeout(
-        "every node Ready with a leader", timeout, last,
-        "a node that stays Down may have lost its engine: `swarmlab status` shows which",
+
+    def probe() -> list[NodeRow]:
+        return node_rows(manager(), timeout=10) if manager else first_answer(managers)
+
+    return wait.until(
+        probe, what=READY, timeout=timeout, interval=interval, hint=READY_HINT,
+        ok=lambda rows: all_ready(rows, want), ignore=(SwarmLabError,),
+        show=lambda rows, seen: describe(rows) if rows else (seen or "nothing yet"),
     )
 
 
@@ -161,9 +195,10 @@ def prune_stale(manager: Node, names: Sequence[str]) -> list[str]:
 
 
 def leave(node: Node, force: bool = False) -> None:
+    """``docker swarm leave`` on ``node`` (``--force``: also a manager); never raises."""
     node.run(f"docker swarm leave{' --force' if force else ''}", timeout=30)
 
 
-def parallel(fn: Callable[[Node], object], nodes: Sequence[Node]) -> list[object]:
-    with ThreadPoolExecutor(max_workers=max(1, min(16, len(nodes)))) as pool:
-        return list(pool.map(fn, nodes))
+def leave_all(nodes: Sequence[Node]) -> None:
+    """Every node leaves its swarm at once (forced): the start of a fresh one."""
+    parallel(lambda n: leave(n, force=True), list(nodes))

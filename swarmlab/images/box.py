@@ -21,8 +21,8 @@ from pathlib import Path
 
 from swarmlab.errors import CapabilityMissing, ImageError
 from swarmlab.images import vm as vmimage
+from swarmlab.paths import cache_dir
 from swarmlab.progress import Steps
-from swarmlab.transport.ssh import cache_root, private_dir
 
 BOX_NAME = "swarmlab/trixie"
 
@@ -51,7 +51,8 @@ def box_version(recipe: str | None = None) -> str:
 
 
 def box_dir() -> Path:
-    return private_dir(cache_root() / "vagrant" / "box")
+    """Where the offline Vagrant box is built."""
+    return cache_dir("vagrant", "box")
 
 
 def box_file() -> Path:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import docker.errors
 
 from swarmlab.errors import ImageError
+from swarmlab.parallel import parallel
 
 if TYPE_CHECKING:
     from swarmlab.node import Node
@@ -36,16 +36,16 @@ def host_ids(client: Any, tags: Sequence[str]) -> dict[str, str]:
     return ids
 
 
-def node_ids(node: Node) -> dict[str, str]:
+def node_ids(node: Node, timeout: float = 60) -> dict[str, str]:
     """Tag -> image id of every image a node has (one command)."""
     res = node.run("docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}'",
-                   timeout=60).check()
+                   timeout=timeout).check()
     return dict(line.split(None, 1) for line in res.stdout.splitlines() if " " in line)
 
 
-def missing_on(node: Node, wanted: dict[str, str]) -> list[str]:
+def missing_on(node: Node, wanted: dict[str, str], timeout: float = 60) -> list[str]:
     """Tags whose image id on ``node`` differs from the host's (or is absent)."""
-    have = node_ids(node)
+    have = node_ids(node, timeout)
     return [t for t, image_id in wanted.items() if have.get(t) != image_id]
 
 
@@ -65,11 +65,14 @@ def bundle(client: Any, wanted: dict[str, str], tags: Sequence[str]) -> bytes:
         return _BUNDLES[key]
 
 
-def load_into(node: Node, client: Any, wanted: dict[str, str]) -> list[str]:
-    """Stream one tar of the images a node lacks into its ``docker load`` (stdin, no copy)."""
-    todo = missing_on(node, wanted)
+def load_into(node: Node, client: Any, wanted: dict[str, str], timeout: float = 300) -> list[str]:
+    """Stream one tar of the images a node lacks into its ``docker load`` (stdin, no copy).
+
+    ``timeout`` bounds the load; listing what the node has gets at most 180 s of it (a
+    Docker CLI on an emulated VM starts slowly)."""
+    todo = missing_on(node, wanted, min(180, max(60, timeout / 3)))
     if todo:
-        res = node.run("docker load -q", stdin=bundle(client, wanted, todo), timeout=300)
+        res = node.run("docker load -q", stdin=bundle(client, wanted, todo), timeout=timeout)
         if not res.ok:
             raise ImageError(
                 f"Loading {', '.join(todo)} into {node.name} failed: {res.stderr.strip()[-500:]}"
@@ -77,9 +80,10 @@ def load_into(node: Node, client: Any, wanted: dict[str, str]) -> list[str]:
     return todo
 
 
-def load_images(client: Any, nodes: Sequence[Node], tags: Sequence[str]) -> dict[str, list[str]]:
+def load_images(
+    client: Any, nodes: Sequence[Node], tags: Sequence[str], timeout: float = 300
+) -> dict[str, list[str]]:
     """Load ``tags`` from the host engine into every node; return what each node got."""
     wanted = host_ids(client, tags)
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(nodes)))) as pool:
-        futures = {n.name: pool.submit(load_into, n, client, wanted) for n in nodes}
-        return {name: f.result() for name, f in futures.items()}
+    got = parallel(lambda n: load_into(n, client, wanted, timeout), list(nodes), limit=8)
+    return {n.name: todo for n, todo in zip(nodes, got, strict=True)}

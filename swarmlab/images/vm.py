@@ -22,8 +22,8 @@ from pathlib import Path
 
 from swarmlab.errors import CapabilityMissing, ImageError
 from swarmlab.images.build import SUITE
+from swarmlab.paths import cache_dir
 from swarmlab.progress import Steps
-from swarmlab.transport.ssh import cache_root, private_dir
 
 VERSION = "2"  # bump when the steps below change in a way the recipe text does not show
 DISK_SIZE = "8G"
@@ -157,7 +157,8 @@ def recipe_hash() -> str:
 
 
 def images_dir() -> Path:
-    return private_dir(cache_root() / "vm" / "images")
+    """Where VM images are kept, one folder per recipe."""
+    return cache_dir("vm", "images")
 
 
 def current() -> VmImage:
@@ -170,11 +171,9 @@ def tools_missing() -> list[str]:
         "debootstrap": "debootstrap", "mkfs.ext4": "e2fsprogs", "qemu-img": "qemu-utils",
         "qemu-system-x86_64": "qemu-system-x86", "vde_switch": "vde2",
     }
-    return sorted({pkg for cmd, pkg in need.items() if not _which(cmd)})
-
-
-def _which(cmd: str) -> str | None:
-    return shutil.which(cmd) or shutil.which(cmd, path="/usr/sbin:/sbin")
+    # /usr/sbin is not on every user's PATH, but the tools run from there all the same.
+    return sorted({pkg for cmd, pkg in need.items()
+                   if not (shutil.which(cmd) or shutil.which(cmd, path="/usr/sbin:/sbin"))})
 
 
 def ensure_image(steps: Steps | None = None, force: bool = False) -> VmImage:

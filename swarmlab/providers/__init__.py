@@ -1,31 +1,10 @@
-"""Providers make the machines; the rest of the kit only sees ``Node``s."""
+"""Providers make the machines; the rest of the kit only sees ``Node``s.
+
+``registry.py`` lists them; ``base.py`` says what each offers; ``common.py`` holds what
+they share (parallel map, addresses, node order, waiting for an engine, memory).
+"""
 
 from swarmlab.providers.base import Provider
+from swarmlab.providers.registry import PROVIDERS, get_provider
 
 __all__ = ["PROVIDERS", "Provider", "get_provider"]
-
-# Every provider, in the order ``Lab.connect``, ``ls`` and ``down --all`` look for labs.
-PROVIDERS = ("dind", "vm", "ssh", "vagrant")
-
-
-def get_provider(name: str, **options: str) -> Provider:
-    """The provider called ``name``: dind, ssh (``inventory=PATH``), vm, vagrant."""
-    from swarmlab.errors import SpecError
-
-    if name == "dind":
-        from swarmlab.providers.dind import DindProvider
-
-        return DindProvider()
-    if name == "ssh":
-        from swarmlab.providers.ssh import SshProvider
-
-        return SshProvider(options.get("inventory"))
-    if name == "vm":
-        from swarmlab.providers.vm import VmProvider
-
-        return VmProvider()
-    if name == "vagrant":
-        from swarmlab.providers.vagrant import VagrantProvider
-
-        return VagrantProvider(options.get("vagrant_dir"))
-    raise SpecError(f"There is no provider {name!r}; use one of {', '.join(PROVIDERS)}.")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from swarmlab import engine
+from swarmlab.images.build import build_all
+from swarmlab.images.load import load_images
 from swarmlab.node import Node
 from swarmlab.progress import Steps
-from swarmlab.spec import ClusterSpec, NodeSpec
+
+if TYPE_CHECKING:
+    from swarmlab.spec import ClusterSpec, NodeSpec
 
 
 class Provider(Protocol):
@@ -14,25 +19,38 @@ class Provider(Protocol):
 
     name: str
 
+    def check_capacity(self, count: int) -> None:
+        """Raise ``CapabilityMissing`` if ``count`` more machines cannot fit on this host;
+        called before anything is made."""
+        ...
+
+    def prepare_images(self, steps: Steps) -> None:
+        """Build what lab images need building before they are loaded (cheap if current)."""
+        ...
+
     def create(self, spec: ClusterSpec, steps: Steps) -> list[Node]:
         """Create every machine of ``spec`` with a Docker engine answering."""
         ...
 
     def add(self, lab: str, node: NodeSpec, steps: Steps) -> Node:
-        """Create one more machine in an existing lab."""
+        """Create one more machine in an existing lab, its engine answering."""
         ...
 
     def find(self, lab: str) -> list[Node]:
-        """The lab's machines as they exist now (running or not), by labels only."""
+        """The lab's machines as they exist now (running or not), managers first."""
         ...
 
     def states(self, lab: str) -> dict[str, str]:
         """Machine name -> "running" / "exited" / ... as the provider sees it."""
         ...
 
-    def stop(self, lab: str, node: str) -> None: ...
+    def stop(self, lab: str, node: str) -> None:
+        """Power a machine off (its engine goes away; the swarm sees it Down)."""
+        ...
 
-    def start(self, lab: str, node: str) -> None: ...
+    def start(self, lab: str, node: str) -> None:
+        """Power a machine on and wait until its engine answers."""
+        ...
 
     def remove(self, lab: str, node: str) -> None:
         """Delete one machine and its storage."""
@@ -46,23 +64,44 @@ class Provider(Protocol):
         """Names of the labs this provider holds."""
         ...
 
-    def wait_engine(self, node: Node, timeout: float = 60) -> None: ...
+    def wait_engine(self, node: Node, timeout: float = 60) -> None:
+        """Until the node's Docker engine answers; ``WaitTimeout`` (or ``ProviderError``
+        when the machine died) otherwise."""
+        ...
 
-    def load_images(self, nodes: list[Node], tags: list[str]) -> None: ...
+    def load_images(self, nodes: list[Node], tags: list[str]) -> None:
+        """Copy the host's images ``tags`` into each node that lacks them."""
+        ...
 
 
-class HostEngineClient:
-    """For providers whose nodes are not containers: the host engine, connected on first use.
+class HostEngineImages:
+    """Lab images are built on the host engine and streamed from there into the nodes.
 
-    Lab images are built on the host engine and streamed into the nodes from there.
+    ``client`` is the host engine, connected on first use (a provider whose nodes are
+    containers passes its own). Subclasses may set ``load_timeout`` for slow machines.
     """
 
     _client: Any = None
+    load_timeout: float = 300
 
     @property
     def client(self) -> Any:
+        """The host's Docker engine (docker SDK client)."""
         if self._client is None:
-            from swarmlab import engine
-
             self._client = engine.connect()
         return self._client
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._client = value
+
+    def prepare_images(self, steps: Steps) -> None:
+        """Build the lab images whose recipe changed, on the host engine."""
+        build_all(self.client, steps)
+
+    def load_images(self, nodes: list[Node], tags: list[str]) -> None:
+        """Stream the images a node lacks into it, every node at once."""
+        load_images(self.client, nodes, tags, timeout=self.load_timeout)
+
+
+__all__ = ["HostEngineImages", "Provider"]

@@ -25,10 +25,12 @@ from swarmlab.errors import ProviderError, SpecError
 from swarmlab.images import box as offline
 from swarmlab.images.box import require_vagrant, vagrant_env
 from swarmlab.node import Node
+from swarmlab.paths import cache_root, known_hosts_path
 from swarmlab.progress import Steps
+from swarmlab.providers.common import node_address
 from swarmlab.providers.ssh import Host, SshProvider
 from swarmlab.spec import ClusterSpec, NodeSpec
-from swarmlab.transport.ssh import cache_root, forget_host_key, known_hosts_path
+from swarmlab.transport.known_hosts import forget_host_key
 
 DEFAULTS: dict[str, Any] = {
     "lab": "vagrant", "managers": 1, "workers": 2, "memory": 1024, "cpus": 1,
@@ -65,10 +67,6 @@ def settings(folder: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     if len(octets) != 3 or not all(o.isdigit() and int(o) < 256 for o in octets):
         raise SpecError(f"subnet must be three octets like 192.168.56, not {cfg['subnet']!r}.")
     return cfg
-
-
-def node_address(subnet: str, node: NodeSpec) -> str:
-    return f"{subnet}.{(10 if node.role == 'manager' else 100) + node.index}"
 
 
 def parse_ssh_config(text: str) -> dict[str, dict[str, str]]:
@@ -160,6 +158,7 @@ class VagrantProvider(SshProvider):
 
     # ----- creating -------------------------------------------------------------------------
     def create(self, spec: ClusterSpec, steps: Steps) -> list[Node]:
+        """``vagrant up`` the spec's machines in the lab's own Vagrant state folder."""
         if not (self.vagrant_dir / "Vagrantfile").is_file():
             raise SpecError(f"No Vagrantfile in {self.vagrant_dir}: set SWARMLAB_VAGRANT_DIR "
                             "to the kit's vagrant/ folder.")
@@ -213,6 +212,7 @@ class VagrantProvider(SshProvider):
         return nodes
 
     def add(self, lab: str, node: NodeSpec, steps: Steps) -> Node:
+        """``vagrant up`` one more machine (the lab's counts grow to include it)."""
         rec = self._read(lab)
         role = "managers" if node.role == "manager" else "workers"
         rec[role] = max(int(rec.get(role, 0)), node.index)
@@ -222,10 +222,12 @@ class VagrantProvider(SshProvider):
         return self._attach(lab, [node], steps, new=True)[0]
 
     def wait_engine(self, node: Node, timeout: float = 180) -> None:
+        """As the ssh provider's, with time for a VM that has just booted."""
         super().wait_engine(node, timeout=timeout)
 
     # ----- power ------------------------------------------------------------------------------
     def states(self, lab: str) -> dict[str, str]:
+        """Node -> running / exited, from ``vagrant status``."""
         known = {n.name for n in self.find(lab)}
         out = self._vagrant(lab, ["status", "--machine-readable"], check=False)
         states = {}
@@ -236,10 +238,12 @@ class VagrantProvider(SshProvider):
         return states
 
     def stop(self, lab: str, node: str) -> None:
+        """``vagrant halt NODE``."""
         self._find_one(lab, node)
         self._vagrant(lab, ["halt", node], timeout=300)
 
     def start(self, lab: str, node: str) -> None:
+        """``vagrant up NODE`` (re-attached if it was destroyed by hand), then its engine."""
         n = self._find_one(lab, node)
         recreated = self.states(lab).get(node) == "not_created"  # destroyed by hand
         self._vagrant(lab, ["up", node], timeout=900)
@@ -251,6 +255,7 @@ class VagrantProvider(SshProvider):
 
     # ----- removing ---------------------------------------------------------------------------
     def remove(self, lab: str, node: str) -> None:
+        """``vagrant destroy -f NODE`` and forget it."""
         self._find_one(lab, node)
         self._vagrant(lab, ["destroy", "-f", node], timeout=300)
         rec = self._read(lab)

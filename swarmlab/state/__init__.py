@@ -18,8 +18,7 @@ from swarmlab.state.model import (
     UpdatePolicy,
     UpdateStatus,
 )
-from swarmlab.state.parse import parse
-from swarmlab.state.snapshot import Snapshot
+from swarmlab.state.snapshot import Snapshot, parse
 
 __all__ = [
     "ApiView",

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from swarmlab.errors import SwarmLabError, TransportError
 from swarmlab.node import Node
-from swarmlab.state.parse import ENDPOINTS, parse
-from swarmlab.state.snapshot import Snapshot
+from swarmlab.state.parse import ENDPOINTS
+from swarmlab.state.snapshot import Snapshot, parse
 
 PATHS = {
     "info": "/info", "networks": "/networks", "services": "/services?status=true",

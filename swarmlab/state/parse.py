@@ -22,7 +22,6 @@ from swarmlab.state.model import (
     UpdatePolicy,
     UpdateStatus,
 )
-from swarmlab.state.snapshot import Snapshot
 
 ENDPOINTS = ("info", "nodes", "services", "tasks", "networks", "secrets", "configs")
 _INFO_KEEP = ("Name", "ServerVersion", "KernelVersion", "OperatingSystem", "NCPU", "MemTotal",
@@ -30,11 +29,12 @@ _INFO_KEEP = ("Name", "ServerVersion", "KernelVersion", "OperatingSystem", "NCPU
 _NS = 1e9
 
 
-def parse(
+def snapshot_fields(
     raw: dict[str, Any], node: str, *, taken_at: float | None = None,
     notes: tuple[str, ...] = (), took_s: float = 0.0,
-) -> Snapshot:
-    """Build a Snapshot from ``raw`` (sanitized in place: no env values, config data, certs)."""
+) -> dict[str, Any]:
+    """A Snapshot's fields from ``raw`` (sanitized in place: no env values, config data,
+    certs). ``snapshot.parse`` makes the Snapshot; this module stays below it."""
     sanitize(raw)
     view = api_view(raw, node)
     nodes = tuple(parse_node(n) for n in _ok_list(raw, "nodes"))
@@ -47,7 +47,7 @@ def parse(
         sorted((parse_task(t, svc_names, hostnames) for t in _ok_list(raw, "tasks")),
                key=lambda t: (t.service, t.slot or 0, t.node, t.created_at))
     )
-    return Snapshot(
+    return dict(
         taken_at=time.time() if taken_at is None else taken_at,
         source=view,
         swarm_active=view.local_state == "active",

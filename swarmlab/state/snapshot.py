@@ -15,6 +15,7 @@ from swarmlab.state.model import (
     ServiceInfo,
     TaskInfo,
 )
+from swarmlab.state.parse import endpoint_errors, snapshot_fields
 
 FORMAT = 1
 _NO_LEADER_MARKS = ("does not have a leader", "context deadline exceeded", "no leader")
@@ -125,8 +126,6 @@ class Snapshot:
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
         """Rebuild a snapshot from ``to_json``'s output (parsed again from the raw API JSON)."""
-        from swarmlab.state.parse import parse
-
         d = json.loads(text)
         if d.get("format") != FORMAT:
             raise ValueError(f"unknown snapshot format {d.get('format')!r} (want {FORMAT})")
@@ -135,11 +134,17 @@ class Snapshot:
 
     def _notes(self) -> tuple[str, ...]:
         """Errors that did not come from the raw answers (e.g. other managers unreachable)."""
-        from swarmlab.state.parse import endpoint_errors
-
         own = set(endpoint_errors(self.raw))
         return tuple(e for e in self.errors if e not in own)
 
     @property
     def age_s(self) -> float:
         return time.time() - self.taken_at
+
+
+def parse(
+    raw: dict[str, Any], node: str, *, taken_at: float | None = None,
+    notes: tuple[str, ...] = (), took_s: float = 0.0,
+) -> Snapshot:
+    """Build a Snapshot from ``raw`` (sanitized in place: no env values, config data, certs)."""
+    return Snapshot(**snapshot_fields(raw, node, taken_at=taken_at, notes=notes, took_s=took_s))

@@ -37,14 +37,8 @@ class CommandResult:
 class Transport(Protocol):
     """Runs shell commands on one node."""
 
-    def run(
-        self,
-        cmd: str,
-        *,
-        timeout: float | None = None,
-        stdin: bytes | None = None,
-        on_output: OutputSink | None = None,
-    ) -> CommandResult:
+    def run(self, cmd: str, *, timeout: float | None = None, stdin: bytes | None = None,
+            on_output: OutputSink | None = None) -> CommandResult:
         """Run ``cmd`` with ``sh -c``; stream output to ``on_output`` if given."""
         ...
 

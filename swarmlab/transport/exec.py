@@ -6,13 +6,13 @@ import io
 import posixpath
 import struct
 import tarfile
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import docker.errors
 import requests
 
+from swarmlab import wait
 from swarmlab.errors import ConnectError, TransportError
 from swarmlab.transport.base import CommandResult, OutputSink
 
@@ -28,14 +28,8 @@ class ExecTransport:
     def __repr__(self) -> str:
         return f"ExecTransport({self.container_name!r})"
 
-    def run(
-        self,
-        cmd: str,
-        *,
-        timeout: float | None = None,
-        stdin: bytes | None = None,
-        on_output: OutputSink | None = None,
-    ) -> CommandResult:
+    def run(self, cmd: str, *, timeout: float | None = None, stdin: bytes | None = None,
+            on_output: OutputSink | None = None) -> CommandResult:
         argv = ["sh", "-c", cmd]
         if timeout:
             # The kit's node image has coreutils' timeout; exit 124 marks a time-out.
@@ -80,13 +74,12 @@ class ExecTransport:
         return CommandResult(cmd, code, out, err, node=self.node)
 
     def _exit_code(self, exec_id: str) -> int:
-        for _ in range(50):
-            info = self.client.api.exec_inspect(exec_id)
-            if not info.get("Running"):
-                code = info.get("ExitCode")
-                return -1 if code is None else int(code)
-            time.sleep(0.02)
-        return -1
+        """The exec's exit code; -1 if it still runs a second after its output ended."""
+        info = wait.settle(lambda: self.client.api.exec_inspect(exec_id), timeout=1,
+                           interval=0.02, ok=lambda i: not i.get("Running"))
+        if not info or info.get("Running") or info.get("ExitCode") is None:
+            return -1
+        return int(info["ExitCode"])
 
     def _stream(self, exec_id: str, sink: OutputSink) -> tuple[str, str]:
         outs: list[str] = []

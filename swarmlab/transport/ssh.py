@@ -1,136 +1,35 @@
-"""SSHTransport: run commands on a node over SSH (paramiko), with per-lab keys.
+"""SSHTransport: run commands on a node over SSH (paramiko).
 
-Each lab has a folder (``~/.cache/swarmlab/ssh/<lab>/``, mode 0700) holding the key the
-kit made for it and a ``known_hosts`` file. A node's host key is recorded the first
-time the lab reaches it and must match every time after: a changed key is a
-``ConnectError`` that names the file and the command to forget the old key.
+Keys and their folder live in ``swarmlab.keys`` and ``swarmlab.paths``. A node's host key
+is recorded in the lab's known_hosts the first time the lab reaches it and must match
+every time after (``transport.known_hosts``): a changed key is a ``ConnectError`` that
+names the file and the command to forget the old key.
 """
 
 from __future__ import annotations
 
-import codecs
 import errno
 import logging
-import os
-import select
 import shlex
 import socket
-import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import paramiko
 
 from swarmlab.errors import ConnectError, TransportError
 from swarmlab.transport.base import CommandResult, OutputSink
+from swarmlab.transport.channel import collect, feed
+from swarmlab.transport.known_hosts import RecordFirstKey
 
-KEY_NAME = "id_ed25519"
 # An emulated (TCG) VM on a busy host can take many seconds to send its banner or to
 # check a key: wait that long for the handshake, and try it again before giving up.
 HANDSHAKE_TIMEOUT = 30.0
 CONNECT_ATTEMPTS = 3
-_FILE_LOCK = threading.Lock()  # known_hosts files are shared by every node of a lab
 # paramiko prints a traceback for every refused banner while a machine boots; the kit
 # turns those failures into ConnectErrors itself. A configured root logger still sees them.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
-
-
-# ----- the lab's key folder ----------------------------------------------------------
-def cache_root() -> Path:
-    """``$SWARMLAB_CACHE``, else ``$XDG_CACHE_HOME/swarmlab``, else ``~/.cache/swarmlab``."""
-    if os.environ.get("SWARMLAB_CACHE"):
-        return Path(os.environ["SWARMLAB_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "swarmlab"
-
-
-def private_dir(path: Path) -> Path:
-    """Make ``path`` (and missing parents) a folder only its owner can read."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-    return path
-
-
-def lab_ssh_dir(lab: str) -> Path:
-    """The folder with the lab's SSH key and known_hosts (created, 0700)."""
-    private_dir(cache_root() / "ssh")
-    return private_dir(cache_root() / "ssh" / lab)
-
-
-def known_hosts_path(lab: str) -> Path:
-    return lab_ssh_dir(lab) / "known_hosts"
-
-
-def lab_key(lab: str) -> tuple[Path, str]:
-    """(private key path, public key line) of the lab's own key; made on first use."""
-    folder = lab_ssh_dir(lab)
-    key = folder / KEY_NAME
-    pub = folder / f"{KEY_NAME}.pub"
-    if not (key.exists() and pub.exists()):
-        _make_key(key, pub, comment=f"swarmlab-{lab}")
-    return key, pub.read_text().strip()
-
-
-def _make_key(key: Path, pub: Path, comment: str) -> None:
-    for p in (key, pub):
-        p.unlink(missing_ok=True)
-    try:
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)],
-            check=True, capture_output=True, timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        # No ssh-keygen here: paramiko can make an ECDSA key instead.
-        k = paramiko.ECDSAKey.generate()
-        k.write_private_key_file(str(key))
-        pub.write_text(f"{k.get_name()} {k.get_base64()} {comment}\n")
-    key.chmod(0o600)
-    pub.chmod(0o600)
-
-
-class _RecordFirstKey(paramiko.MissingHostKeyPolicy):
-    """Trust on first use: record an unknown host's key; refuse a host known otherwise."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def missing_host_key(self, client: Any, hostname: str, key: paramiko.PKey) -> None:
-        with _FILE_LOCK:
-            keys = paramiko.HostKeys()
-            if self.path.exists():
-                keys.load(str(self.path))
-            known = keys.lookup(hostname)
-            if known:
-                # Known under another key type: as suspicious as a changed key.
-                old = next(iter(known.values()))
-                raise paramiko.BadHostKeyException(hostname, key, old)
-            keys.add(hostname, key.get_name(), key)
-            _save_keys(keys, self.path)
-
-
-def _save_keys(keys: paramiko.HostKeys, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-    keys.save(str(tmp))
-    os.replace(tmp, path)
-
-
-def forget_host_key(known_hosts: Path, host: str, port: int = 22) -> bool:
-    """Drop the recorded key of ``host:port`` (a machine the kit has just made anew)."""
-    name = host if port == 22 else f"[{host}]:{port}"
-    with _FILE_LOCK:
-        if not known_hosts.exists():
-            return False
-        keys = paramiko.HostKeys()
-        keys.load(str(known_hosts))
-        if name not in keys:
-            return False
-        del keys[name]
-        _save_keys(keys, known_hosts)
-        return True
 
 
 # ----- the transport ------------------------------------------------------------------
@@ -201,7 +100,7 @@ class SSHTransport:
         client = paramiko.SSHClient()
         if self.known_hosts.exists():
             client.load_host_keys(str(self.known_hosts))
-        client.set_missing_host_key_policy(_RecordFirstKey(self.known_hosts))
+        client.set_missing_host_key_policy(RecordFirstKey(self.known_hosts))
         handshake = max(HANDSHAKE_TIMEOUT, self.connect_timeout)
         try:
             client.connect(
@@ -296,25 +195,19 @@ class SSHTransport:
                     ) from None
         raise AssertionError("unreachable")
 
-    def run(
-        self,
-        cmd: str,
-        *,
-        timeout: float | None = None,
-        stdin: bytes | None = None,
-        on_output: OutputSink | None = None,
-    ) -> CommandResult:
+    def run(self, cmd: str, *, timeout: float | None = None, stdin: bytes | None = None,
+            on_output: OutputSink | None = None) -> CommandResult:
         chan = self._channel(self._wrap(cmd, timeout))
         feeder = None
         if stdin is not None:
-            feeder = threading.Thread(target=_feed, args=(chan, stdin), daemon=True)
+            feeder = threading.Thread(target=feed, args=(chan, stdin), daemon=True)
             feeder.start()
         else:
             chan.shutdown_write()
         # The node kills the command at `timeout`; this is the backstop for a dead link.
         deadline = None if not timeout else time.monotonic() + timeout + 15
         try:
-            out, err, timed_out = _collect(chan, on_output, deadline)
+            out, err, timed_out = collect(chan, on_output, deadline)
             code = -1 if timed_out else chan.recv_exit_status()
         finally:
             chan.close()
@@ -360,58 +253,6 @@ class SSHTransport:
             sftp.close()
 
 
-def _feed(chan: paramiko.Channel, data: bytes) -> None:
-    try:
-        for i in range(0, len(data), 1 << 16):
-            chan.sendall(data[i : i + (1 << 16)])
-        chan.shutdown_write()
-    except (OSError, paramiko.SSHException, EOFError):
-        pass  # the command stopped reading; its exit code tells why
-
-
-def _collect(
-    chan: paramiko.Channel, sink: OutputSink | None, deadline: float | None
-) -> tuple[str, str, bool]:
-    """Read stdout and stderr as they come, until the command ends or ``deadline``."""
-    streams: dict[str, tuple[Callable[[int], bytes], Any, list[str]]] = {
-        "stdout": (chan.recv, codecs.getincrementaldecoder("utf-8")("replace"), []),
-        "stderr": (chan.recv_stderr, codecs.getincrementaldecoder("utf-8")("replace"), []),
-    }
-    ready = {"stdout": chan.recv_ready, "stderr": chan.recv_stderr_ready}
-    while True:
-        got = False
-        for name, (recv, dec, parts) in streams.items():
-            while ready[name]():
-                text = dec.decode(recv(65536))
-                got = True
-                if text:
-                    parts.append(text)
-                    if sink:
-                        sink(name, text)
-        if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-            break
-        if chan.closed and not got:
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            return _joined(streams) + (True,)
-        if not got:
-            select.select([chan], [], [], 0.05)
-    for name, (recv, dec, parts) in streams.items():  # whatever came with the exit status
-        rest = b""
-        while ready[name]():
-            rest += recv(65536)
-        text = dec.decode(rest, final=True)
-        if text:
-            parts.append(text)
-            if sink:
-                sink(name, text)
-    return _joined(streams) + (False,)
-
-
-def _joined(streams: dict[str, tuple[Any, Any, list[str]]]) -> tuple[str, str]:
-    return "".join(streams["stdout"][2]), "".join(streams["stderr"][2])
-
-
 def _nothing_answers(e: BaseException) -> bool:
     """The TCP connection itself failed (as opposed to a handshake that was too slow)."""
     if isinstance(e, ConnectionRefusedError | socket.gaierror | TimeoutError
@@ -429,4 +270,4 @@ def _reason(e: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-__all__ = ["SSHTransport", "known_hosts_path", "lab_key", "lab_ssh_dir"]
+__all__ = ["SSHTransport"]

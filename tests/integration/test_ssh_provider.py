@@ -10,9 +10,9 @@ import yaml
 
 import swarmlab
 from swarmlab.errors import ProviderError, SpecError
+from swarmlab.keys import lab_key
 from swarmlab.providers.dind import DindProvider
 from swarmlab.providers.ssh import SshProvider
-from swarmlab.transport.ssh import lab_key
 from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 

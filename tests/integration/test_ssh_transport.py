@@ -11,8 +11,10 @@ import pytest
 
 import swarmlab
 from swarmlab.errors import ConnectError
+from swarmlab.keys import lab_key
+from swarmlab.paths import known_hosts_path
 from swarmlab.providers.dind import DindProvider
-from swarmlab.transport.ssh import SSHTransport, known_hosts_path, lab_key
+from swarmlab.transport.ssh import SSHTransport
 from tests.conftest import lab_name
 from tests.integration.conftest import NOTHING, leftovers
 

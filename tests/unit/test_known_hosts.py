@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import paramiko
 
-from swarmlab.transport.ssh import forget_host_key
+from swarmlab.transport.known_hosts import forget_host_key
 
 
 def test_only_the_named_host_and_port_are_forgotten(tmp_path):

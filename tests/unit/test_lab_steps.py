@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from swarmlab import host
 from swarmlab import lab as lab_module
-from swarmlab.errors import ClusterExists, SpecError, SwarmError
+from swarmlab.errors import CapabilityMissing, ClusterExists, SpecError, SwarmError
 from swarmlab.lab import Lab
 from swarmlab.node import Node
+from swarmlab.providers.dind import DindProvider
 from swarmlab.transport.base import CommandResult
 
 
@@ -37,6 +39,12 @@ class RecordingProvider:
 
     def find(self, lab):
         return list(self.existing)
+
+    def check_capacity(self, count):
+        pass
+
+    def prepare_images(self, steps):
+        pass
 
     def create(self, spec, steps):
         self._maybe_fail("create")
@@ -131,11 +139,9 @@ def test_unknown_node_names_the_real_ones(fake_swarm):
 
 
 def test_a_cluster_larger_than_free_memory_is_refused_before_anything_is_made(monkeypatch):
-    from swarmlab import doctor
-    from swarmlab.errors import CapabilityMissing
-
-    monkeypatch.setattr(doctor, "_mem_available_kib", lambda: 300 * 1024)
+    monkeypatch.setattr(host, "mem_available_kib", lambda: 300 * 1024)
     prov = RecordingProvider()
+    prov.check_capacity = DindProvider(client=object()).check_capacity
     with pytest.raises(CapabilityMissing, match="fewer nodes"):
         Lab.up("t-mem", managers=3, workers=40, provider="dind", provider_obj=prov, quiet=True)
     assert prov.calls == []

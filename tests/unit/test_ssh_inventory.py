@@ -9,6 +9,7 @@ import pytest
 from swarmlab.errors import SpecError
 from swarmlab.node import Node
 from swarmlab.providers.ssh import Host, SshProvider, parse_inventory
+from swarmlab.providers.ssh.hosts import advertise_address
 from swarmlab.transport.base import CommandResult
 
 
@@ -59,7 +60,7 @@ IP = """\
 
 def advertise(host: Host, ip_output: str = IP) -> str:
     node = Node(host.name, host.role, "", FakeTransport(ip_output))
-    return SshProvider()._advertise(node, host)
+    return advertise_address(node, host)
 
 
 def test_the_advertise_address_is_taken_from_the_inventory_first():

@@ -10,7 +10,10 @@ import paramiko
 import pytest
 
 from swarmlab.errors import ConnectError
+from swarmlab.keys import lab_key
+from swarmlab.paths import known_hosts_path
 from swarmlab.transport import ssh
+from swarmlab.transport.known_hosts import RecordFirstKey
 from swarmlab.transport.ssh import SSHTransport
 
 
@@ -29,13 +32,13 @@ def closed_port() -> int:
 
 
 def test_the_lab_key_is_made_once_in_a_private_folder(cache):
-    key, pub = ssh.lab_key("hssh-u")
+    key, pub = lab_key("hssh-u")
     assert key.parent == cache / "ssh" / "hssh-u"
     assert pub.split()[0] in ("ssh-ed25519", "ecdsa-sha2-nistp256")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE((cache / "ssh").stat().st_mode) == 0o700
-    assert ssh.lab_key("hssh-u") == (key, pub)
+    assert lab_key("hssh-u") == (key, pub)
     paramiko.PKey.from_path(str(key))  # readable by the transport
 
 
@@ -46,9 +49,9 @@ def test_a_missing_key_file_is_a_connect_error_naming_it(tmp_path):
 
 
 def test_a_host_that_refuses_is_a_connect_error_with_a_hint():
-    key, _ = ssh.lab_key("hssh-u")
+    key, _ = lab_key("hssh-u")
     t = SSHTransport("127.0.0.1", port=closed_port(), key_path=key,
-                     known_hosts=ssh.known_hosts_path("hssh-u"), node="worker9")
+                     known_hosts=known_hosts_path("hssh-u"), node="worker9")
     t0 = time.monotonic()
     with pytest.raises(ConnectError, match=r"Cannot reach node worker9 .*refused.*sshd running"):
         t.run("true")
@@ -60,9 +63,9 @@ def test_a_host_that_accepts_but_never_speaks_ssh_is_retried_then_reported(monke
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)  # accepts (like a VM's port forward while it boots), never answers
-    key, _ = ssh.lab_key("hssh-u")
+    key, _ = lab_key("hssh-u")
     t = SSHTransport("127.0.0.1", port=server.getsockname()[1], key_path=key,
-                     known_hosts=ssh.known_hosts_path("hssh-u"), connect_timeout=0.3)
+                     known_hosts=known_hosts_path("hssh-u"), connect_timeout=0.3)
     try:
         with pytest.raises(ConnectError, match="Cannot reach"):
             t.run("true")
@@ -80,7 +83,7 @@ def test_the_command_runs_under_sh_with_a_timeout_on_the_node(tmp_path):
 
 def test_first_contact_records_the_key_and_another_type_is_refused(tmp_path):
     kh = tmp_path / "known_hosts"
-    policy = ssh._RecordFirstKey(kh)
+    policy = RecordFirstKey(kh)
     first = paramiko.ECDSAKey.generate()
     policy.missing_host_key(None, "[10.0.0.5]:2222", first)
     assert stat.S_IMODE(kh.stat().st_mode) == 0o600

@@ -13,10 +13,10 @@ import pytest
 from swarmlab.errors import CapabilityMissing, SpecError
 from swarmlab.progress import Steps
 from swarmlab.providers import get_provider
+from swarmlab.providers.common import node_address
 from swarmlab.providers.vagrant import (
     VagrantProvider,
     _worth_showing,
-    node_address,
     parse_ssh_config,
     parse_status,
     settings,

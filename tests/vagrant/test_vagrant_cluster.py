@@ -20,8 +20,8 @@ import swarmlab
 from swarmlab.cli import main
 from swarmlab.images import box
 from swarmlab.images.vm import tools_missing
+from swarmlab.paths import cache_root
 from swarmlab.providers.vagrant import VagrantProvider
-from swarmlab.transport.ssh import cache_root
 from tests.conftest import lab_name
 
 HERE = Path(__file__).parent

@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.skipif(bool(tools_missing()), reason=f"VM tools missing: {tools_missing()} "
                        "(the kit's install step installs them)"),
 ]
-LAB = lab_name("hvm")
+LAB = lab_name("hvm")  # $SWARMLAB_TEST_PREFIX and a per-run suffix: never another run's lab
 
 
 def wait_for(what, fn, timeout=180.0, interval=2.0):
@@ -114,7 +114,7 @@ def test_a_powered_off_vm_goes_down_and_comes_back(vmlab):
 
 
 def test_the_ssh_provider_runs_the_same_vms_from_an_inventory(vmlab, tmp_path):
-    from swarmlab.transport.ssh import lab_key
+    from swarmlab.keys import lab_key
 
     key, _ = lab_key(LAB)
     hosts = [{"name": n.name, "address": "127.0.0.1", "port": n.transport.port}  # type: ignore[attr-defined]

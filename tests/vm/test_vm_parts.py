@@ -11,7 +11,9 @@ import pytest
 
 from swarmlab.images import vm as vmimage
 from swarmlab.providers import get_provider
-from swarmlab.providers.vm import VmProvider, _alive, _kill, node_address
+from swarmlab.providers.vm import VmProvider, node_address
+from swarmlab.providers.vm.processes import alive as _alive
+from swarmlab.providers.vm.processes import kill as _kill
 from swarmlab.spec import NodeSpec
 
 

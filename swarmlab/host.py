@@ -1,0 +1,90 @@
+"""Facts about the host this kit runs on, read from /proc and /sys (no Docker needed).
+
+``doctor`` reports them; providers use them to refuse what cannot work before making
+anything (memory) and to keep clear of what exists (routes).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+
+def read(path: str) -> str | None:
+    """A small /proc or /sys file's text, or None when it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
+
+
+def is_root() -> bool:
+    """Whether the kit runs as root (it may then install packages and load modules)."""
+    return os.geteuid() == 0
+
+
+def mem_available_kib() -> int:
+    """``MemAvailable`` of /proc/meminfo in KiB; 0 when unknown."""
+    for line in (read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            try:
+                return int(line.split()[1])
+            except (IndexError, ValueError):
+                return 0
+    return 0
+
+
+def mem_available_mib() -> int:
+    """Free memory in MiB (0 when unknown)."""
+    return mem_available_kib() // 1024
+
+
+def routes() -> list[ipaddress.IPv4Network]:
+    """IPv4 routes of the host (not default), so a lab subnet never shadows one."""
+    nets = []
+    lines = (read("/proc/net/route") or "").splitlines()[1:]
+    for line in lines:
+        parts = line.split()
+        try:
+            dest, mask = int(parts[1], 16), int(parts[7], 16)
+            if mask == 0:
+                continue
+            d = ipaddress.IPv4Address(dest.to_bytes(4, "little"))
+            m = ipaddress.IPv4Address(mask.to_bytes(4, "little"))
+            nets.append(ipaddress.IPv4Network(f"{d}/{m}", strict=False))
+        except (ValueError, IndexError):
+            continue
+    return nets
+
+
+def ipvs() -> tuple[bool, str]:
+    """The routing mesh and VIPs need the kernel's IPVS (module ip_vs), and why."""
+    if Path("/proc/net/ip_vs").exists():
+        return True, "ip_vs is loaded"
+    if is_root() and shutil.which("modprobe"):
+        r = subprocess.run(["modprobe", "ip_vs"], capture_output=True, text=True)
+        if r.returncode == 0 and Path("/proc/net/ip_vs").exists():
+            return True, "ip_vs loaded with modprobe"
+    return False, f"the kernel ({os.uname().release}) has no ip_vs module"
+
+
+def cgroup_version() -> str:
+    """"2" on a unified (cgroup v2) hierarchy, else "1"."""
+    return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
+
+
+def bridge_nf_call_iptables() -> str | None:
+    """net.bridge.bridge-nf-call-iptables, or None when br_netfilter is not loaded."""
+    return read("/proc/sys/net/bridge/bridge-nf-call-iptables")
+
+
+def kvm_usable() -> bool:
+    """Whether this user may open /dev/kvm (a probe boot still has to prove KVM works)."""
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+__all__ = ["bridge_nf_call_iptables", "cgroup_version", "ipvs", "is_root", "kvm_usable",
+           "mem_available_kib", "mem_available_mib", "read", "routes"]

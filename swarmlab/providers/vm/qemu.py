@@ -1,0 +1,113 @@
+"""Starting a lab's machines: the qemu command line, the private switch, KVM or TCG."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from swarmlab import host
+from swarmlab.errors import ProviderError
+from swarmlab.images import vm as vmimage
+from swarmlab.keys import lab_key
+from swarmlab.paths import private_dir
+from swarmlab.progress import Steps
+from swarmlab.providers.vm import processes
+
+_ACCEL: dict[str, str] = {}
+
+
+def argv(d: Path, lab: str, rec: dict[str, Any], accel: str, memory_mb: int) -> list[str]:
+    """qemu's command line for one node: private NIC for the swarm, SSH on 127.0.0.1 only."""
+    image = vmimage.VmImage(Path(rec["image"]))
+    name, octet = rec["name"], int(rec["address"].rsplit(".", 1)[1])
+    _, pub = lab_key(lab)
+    key = ":".join(pub.split()[:2])  # the kernel command line splits on spaces
+    machine_id = hashlib.sha256(f"{lab}/{name}".encode()).hexdigest()[:32]
+    cmdline = (
+        # mitigations=off: page-table isolation makes every syscall costly under TCG.
+        f"root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 mitigations=off "
+        f"quiet loglevel=3 "
+        f"systemd.hostname={name} systemd.machine_id={machine_id} "
+        f"swarmlab.addr=eth0:{vmimage.GUEST_ADDR}/24 swarmlab.gw={vmimage.GUEST_GW} "
+        f"swarmlab.addr=eth1:{rec['address']}/24 swarmlab.key={key}"
+    )
+    accel_args = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm"
+                  else ["-accel", "tcg,tb-size=256", "-cpu", "max"])
+    return [
+        "qemu-system-x86_64", "-name", f"swarmlab-{lab}-{name}",
+        *accel_args, "-smp", "1", "-m", str(memory_mb),
+        "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", cmdline,
+        "-drive", f"file={d / name}.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap",
+        "-device", "virtio-rng-pci",
+        "-netdev", f"user,id=nat,net=10.0.2.0/24,restrict=on,"
+                   f"hostfwd=tcp:127.0.0.1:{rec['ssh_port']}-{vmimage.GUEST_ADDR}:22",
+        "-device", "virtio-net-pci,netdev=nat",
+        "-netdev", f"vde,id=lab,sock={d / 'switch'}",
+        "-device", f"virtio-net-pci,netdev=lab,mac=52:54:00:77:00:{octet:02x}",
+        "-display", "none", "-vga", "none", "-serial", f"file:{d / name}.serial",
+        "-monitor", f"unix:{d / name}.mon,server,nowait",
+        "-pidfile", str(d / f"{name}.pid"), "-daemonize",
+    ]
+
+
+def launch(command: list[str], d: Path, rec: dict[str, Any]) -> None:
+    """Start (daemonize) one node's qemu; ``ProviderError`` with qemu's complaint."""
+    (d / f"{rec['name']}.serial").unlink(missing_ok=True)
+    proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise ProviderError(
+            f"qemu did not start {rec['name']}: {proc.stderr.strip()[-600:]}\n"
+            f"Hint: port {rec['ssh_port']} on 127.0.0.1 may be taken; `swarmlab doctor`."
+        )
+
+
+def ensure_switch(d: Path, lab: str) -> None:
+    """The lab's private L2 segment: a vde_switch with no host interface."""
+    private_dir(d)
+    if processes.alive(d / "switch.pid", d):
+        return
+    shutil.rmtree(d / "switch", ignore_errors=True)
+    processes.run(["vde_switch", "-sock", str(d / "switch"), "-daemon", "-p",
+                   str(d / "switch.pid"), "-m", "700"], "vde_switch")
+    if not processes.wait_alive(d / "switch.pid", d, 5):
+        raise ProviderError(f"vde_switch did not start for lab {lab!r} (socket {d}/switch).")
+
+
+def accel(image: vmimage.VmImage, steps: Steps | None = None) -> str:
+    """``kvm`` if a probe VM really boots with it, else ``tcg`` (decided once per host)."""
+    forced = os.environ.get("SWARMLAB_VM_ACCEL", "").lower()
+    if forced in ("kvm", "tcg"):
+        return forced
+    if "accel" not in _ACCEL:
+        _ACCEL["accel"], why = probe_kvm(image)
+        if steps is not None:
+            steps.say(f"  - VMs use {_ACCEL['accel'].upper()}: {why}")
+    return _ACCEL["accel"]
+
+
+def probe_kvm(image: vmimage.VmImage, timeout: float = 40) -> tuple[str, str]:
+    """Boot the kernel under KVM until it panics for want of a root disk: proof KVM works."""
+    if not host.kvm_usable():
+        return "tcg", "no usable /dev/kvm"
+    command = [
+        "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "256", "-smp", "1",
+        "-kernel", str(image.kernel), "-append", "console=ttyS0 panic=-1 root=/dev/null",
+        "-display", "none", "-vga", "none", "-serial", "stdio", "-no-reboot", "-nodefaults",
+    ]
+    try:
+        proc = subprocess.run(command, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "tcg", f"a KVM probe boot did not finish in {timeout:.0f}s"
+    out = proc.stdout.decode(errors="replace")
+    if "Kernel panic" in out or "VFS:" in out:
+        return "kvm", "a probe VM booted with KVM"
+    err = proc.stderr.decode(errors="replace").strip().splitlines()
+    return "tcg", f"KVM is present but a probe VM failed ({(err or ['no output'])[-1][:120]})"
+
+
+__all__ = ["accel", "argv", "ensure_switch", "launch", "probe_kvm"]
