@@ -269,6 +269,24 @@ def check(name: str, ids: tuple[str, ...]) -> None:
 
 @main.command()
 @NAME
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the table to this CSV file.")
+@friendly
+def progress(name: str, csv_file: str | None) -> None:
+    """Every exercise of every lab: PASS / FAIL / not tried, with when (from the verdicts kept)."""
+    from pathlib import Path
+
+    from swarmlab.progress_table import progress as table_of
+
+    table = table_of(name)
+    click.echo(str(table))
+    if csv_file:
+        Path(csv_file).write_text(table.to_csv())
+        click.echo(f"wrote {csv_file}")
+
+
+@main.command()
+@NAME
 @click.option("--output", "-o", default="cluster.svg", show_default=True,
               help="File to write: .svg, .png or .dot")
 @friendly
