@@ -306,5 +306,9 @@ def show(name: str, output: str) -> None:
     click.echo(f"wrote {path}")
 
 
+from swarmlab.classroom.cli import class_group  # noqa: E402 - after main exists
+
+main.add_command(class_group, name="class")
+
 if __name__ == "__main__":
     main()
