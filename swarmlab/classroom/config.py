@@ -139,8 +139,10 @@ def taken_ports(ip: str, ports: list[int]) -> list[int]:
     taken = []
     for port in ports:
         with socket.socket() as s:
+            # As servers do: a port left in TIME_WAIT by a class just taken down is free.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                s.bind(("127.0.0.1" if ip == "127.0.0.1" else ip, port))
+                s.bind((ip, port))
             except OSError:
                 taken.append(port)
     return taken
@@ -247,3 +249,13 @@ def apply(c: Any, folder: str) -> None:
         spawner.environment = environment(spawner)
 
     c.Spawner.pre_spawn_hook = prepare_home
+    c.JupyterHub.default_url = landing
+
+
+def landing(handler: Any) -> str:
+    """Where a login lands: the instructor on the board (no lab server of their own),
+    a student on their JupyterLab (spawned if it is not running)."""
+    user = handler.current_user
+    if user is not None and user.admin:
+        return "/services/board/"
+    return f"{handler.hub.base_url}spawn"  # starts their server, then opens it

@@ -134,7 +134,8 @@ def prepare_student(settings: ClassSettings, student: str) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "labs").exists():
         shutil.copytree(settings.labs_source or LABS, home / "labs",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
+                                                     "solutions"))
     from swarmlab.jupyter_defaults import write_quiet_settings
 
     write_quiet_settings(home / ".jupyter" / "lab" / "user-settings")

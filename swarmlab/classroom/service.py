@@ -60,7 +60,11 @@ class PageHandler(_Base):
     @web.authenticated
     def get(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write(PAGE.replace("{{CLASS}}", self.settings_.name))
+        # A fetch() authenticated by cookie must carry JupyterHub's xsrf token.
+        token = self.xsrf_token.decode() if isinstance(self.xsrf_token, bytes) \
+            else str(self.xsrf_token)
+        self.write(PAGE.replace("{{CLASS}}", self.settings_.name)
+                   .replace("{{XSRF}}", json.dumps(token)))
 
 
 class DataHandler(_Base):
