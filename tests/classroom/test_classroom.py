@@ -108,6 +108,13 @@ def test_two_students_work_in_their_own_clusters_and_the_board_shows_both(
     status = swarmlab_cli("class", "status", "--name", CLASS)
     assert status.stdout.count("3/3 nodes running") == 2 and "running" in status.stdout
 
+    # The instructor resets one student's cluster; the other's stays as it was.
+    kept = cluster_fingerprint(settings.lab_of(s1))
+    reset = swarmlab_cli("class", "reset", "--name", CLASS, s2)
+    assert reset.returncode == 0 and "removed" in reset.stdout, reset.stderr
+    assert leftovers(settings.lab_of(s2)) == NOTHING
+    assert cluster_fingerprint(settings.lab_of(s1)) == kept
+
     for p in pages.values():
         p.context.close()
     board.context.close()
