@@ -107,3 +107,59 @@ def test_class_plan_prints_the_largest_class_and_fails_when_it_does_not_fit(monk
     assert ok.exit_code == 0 and "largest class this host holds" in ok.output
     monkeypatch.setattr("swarmlab.classroom.plan.available_mib", lambda: 1000)
     assert CliRunner().invoke(main, ["class", "plan", "--students", "2"]).exit_code == 1
+
+
+def test_a_hub_that_fails_to_start_leaves_nothing_half_made(class_root, monkeypatch):
+    made, removed = [], []
+
+    class FakeLab:
+        def __init__(self, name):
+            self.name = name
+
+        @classmethod
+        def up(cls, name, **kw):
+            made.append(name)
+            return cls(name)
+
+        @classmethod
+        def connect(cls, name):
+            return cls(name)
+
+        def down(self, quiet=False):
+            removed.append(self.name)
+
+    def hub_fails(settings):
+        assert (settings.path / "passwords.txt").exists()  # it got that far
+        raise hub.SpecError("JupyterHub did not answer")
+
+    monkeypatch.setattr("swarmlab.lab.Lab", FakeLab)
+    monkeypatch.setattr(hub, "ensure_hub", lambda echo: None)
+    monkeypatch.setattr(hub, "ensure_proxy", lambda echo: "/bin/false")
+    monkeypatch.setattr(hub, "_start_hub", hub_fails)
+    res = up("-s", "2", "--eager", "--port", str(free_port()))
+    assert res.exit_code == 1 and "did not answer" in res.output
+    assert made == ["c1-student01", "c1-student02"] and sorted(removed) == made
+    nothing_made(class_root)
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_down_keeps_the_progress_database_unless_purged(class_root, monkeypatch, purge):
+    from swarmlab.errors import ClusterNotFound
+
+    def no_cluster(name):
+        raise ClusterNotFound(name)
+
+    monkeypatch.setattr("swarmlab.lab.Lab.connect", no_cluster)
+    folder = class_root / "c1"
+    (folder / "hub").mkdir(parents=True)
+    (folder / "students" / "ann" / "labs").mkdir(parents=True)
+    ClassSettings("c1", str(folder), ["ann"], 18000).save()
+    (folder / "progress.sqlite").write_text("")
+    (folder / "passwords.txt").write_text("x")
+    res = CliRunner().invoke(main, ["class", "down", "--name", "c1", *(["--purge"] if purge else [])])
+    assert res.exit_code == 0, res.output
+    if purge:
+        assert not folder.exists()
+    else:
+        assert sorted(p.name for p in folder.iterdir()) == ["class.json", "progress.sqlite"]
+        assert "--purge" in res.output
