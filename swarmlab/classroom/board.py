@@ -132,6 +132,8 @@ def to_csv(rows: list[StudentRow]) -> str:
 def to_text(rows: list[StudentRow]) -> str:
     """A terminal table: students x the exercises tried, then who is stuck where."""
     cols = columns(rows)
+    if not cols:
+        return "\n".join([*(r.student for r in rows), "(no check run yet)"])
     short = {"PASS": "PASS", "FAIL": "FAIL", "SKIP": "skip", NOT_TRIED: "-"}
     width = max([len(r.student) for r in rows] + [7])
     lines = [" " * width + "  " + "  ".join(f"{c:<10}" for c in cols)]
@@ -144,8 +146,6 @@ def to_text(rows: list[StudentRow]) -> str:
             mins = (time.time() - (c.failing_since or time.time())) / 60
             lines.append(f"stuck: {r.student} has failed {ex} {c.fails_in_a_row} time(s) in a "
                          f"row, for {mins:.0f} min: {c.message}")
-    if not cols:
-        lines.append("(no check run yet)")
     return "\n".join(lines)
 
 
