@@ -268,17 +268,19 @@ def check(name: str, ids: tuple[str, ...]) -> None:
 
 
 @main.command()
-@NAME
+@click.option("--name", "-n", default=None,
+              help="Lab name (default: $SWARMLAB_LAB, else default).")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write the table to this CSV file.")
 @friendly
-def progress(name: str, csv_file: str | None) -> None:
+def progress(name: str | None, csv_file: str | None) -> None:
     """Every exercise of every lab: PASS / FAIL / not tried, with when (from the verdicts kept)."""
+    import os
     from pathlib import Path
 
     from swarmlab.progress_table import progress as table_of
 
-    table = table_of(name)
+    table = table_of(name or os.environ.get("SWARMLAB_LAB") or "default")
     click.echo(str(table))
     if csv_file:
         Path(csv_file).write_text(table.to_csv())

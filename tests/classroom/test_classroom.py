@@ -82,8 +82,9 @@ def test_two_students_work_in_their_own_clusters_and_the_board_shows_both(
         assert [e.kind for e in events].count("prepared") == 1, (s, events)
 
     # A student cannot open the board.
-    pages[s1].goto(f"{url}/services/board/")
-    assert "Class" not in pages[s1].locator("h1").all_inner_texts()
+    refused = pages[s1].goto(f"{url}/services/board/")
+    assert refused is not None and refused.status == 403
+    assert not any("Class" in h for h in pages[s1].locator("h1").all_inner_texts())
 
     board = login(browser, url, "instructor", classroom["admin_pw"])
     board.wait_for_url(re.compile(r"/services/board/"), timeout=60_000)  # lands on the board

@@ -52,3 +52,10 @@ def test_records_verdicts_reads_some_labs_or_all_oldest_first():
     assert [v.lab for v in records.verdicts()] == ["b", "a"]
     assert [v.lab for v in records.verdicts(["a"])] == ["a"]
     assert records.verdicts([]) == []
+
+
+def test_swarmlab_progress_defaults_to_the_lab_of_swarmlab_lab(monkeypatch):
+    records.record_verdict("c1-ann", "03", "03.scale", "FAIL", "2 of 5", at=5)
+    monkeypatch.setenv("SWARMLAB_LAB", "c1-ann")
+    res = CliRunner().invoke(main, ["progress"])
+    assert res.exit_code == 0 and "lab 'c1-ann'" in res.output and "FAIL" in res.output
