@@ -11,6 +11,9 @@ if ! python3 -c "import socket; socket.socket().bind(('127.0.0.1', int('$PORT'))
 fi
 bash scripts/bootstrap.sh
 .venv/bin/swarmlab up --name "${SWARMLAB_LAB:-default}"
+# Ask nothing on first open: no "news" notification (a choice the user made is kept).
+.venv/bin/python -m swarmlab.jupyter_defaults \
+  "${JUPYTERLAB_SETTINGS_DIR:-$HOME/.jupyter/lab/user-settings}"
 TOKEN=${JUPYTER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}
 OPEN=${SWARMLAB_OPEN:-00-welcome.ipynb}
 args=(--ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp.root_dir="$PWD/labs"

@@ -3,12 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh
-# Slow tiers need host tools: Debian's Chromium for the browser test (Playwright never
-# downloads a browser here), qemu + vde2 for the VM tier, and Vagrant with vagrant-libvirt
-# and libvirt's daemon for the Vagrant tier (tests/vagrant/libvirt-host.sh starts it).
+# Slow tiers need host tools: Debian's Chromium for the browser and classroom tests
+# (Playwright never downloads a browser here), npm for the classroom's proxy, qemu + vde2
+# for the VM tier, and Vagrant with vagrant-libvirt and libvirt's daemon for the Vagrant
+# tier (tests/vagrant/libvirt-host.sh starts it).
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   command -v chromium >/dev/null || need+=(chromium)
+  command -v npm >/dev/null || need+=(npm)  # the classroom test's hub proxy comes from npm
   command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
   command -v qemu-img >/dev/null || need+=(qemu-utils)
   command -v vde_switch >/dev/null || need+=(vde2)
@@ -22,7 +24,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
-.venv/bin/ruff check swarmlab tests
+.venv/bin/ruff check swarmlab tests scripts
 .venv/bin/mypy
 # The suite runs in parallel lanes (pytest-xdist, one test module per unit of work; the VM
 # and Vagrant tiers share one: tests/conftest.py), then the tests that restart the host's

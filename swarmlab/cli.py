@@ -235,6 +235,26 @@ def check(name: str, ids: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.option("--name", "-n", default=None,
+              help="Lab name (default: $SWARMLAB_LAB, else default).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the table to this CSV file.")
+@friendly
+def progress(name: str | None, csv_file: str | None) -> None:
+    """Every exercise of every lab: PASS / FAIL / not tried, with when (from the verdicts kept)."""
+    import os
+    from pathlib import Path
+
+    from swarmlab.progress_table import progress as table_of
+
+    table = table_of(name or os.environ.get("SWARMLAB_LAB") or "default")
+    click.echo(str(table))
+    if csv_file:
+        Path(csv_file).write_text(table.to_csv())
+        click.echo(f"wrote {csv_file}")
+
+
+@main.command()
 @NAME
 @click.option("--output", "-o", default="cluster.svg", show_default=True,
               help="File to write: .svg, .png or .dot")
@@ -250,6 +270,10 @@ def show(name: str, output: str) -> None:
         path.write_bytes(graph.pipe(format=fmt))
     click.echo(f"wrote {path}")
 
+
+from swarmlab.classroom.cli import class_group  # noqa: E402 - after main exists
+
+main.add_command(class_group, name="class")
 
 if __name__ == "__main__":
     main()

@@ -263,6 +263,12 @@ class Lab:
 
         return run_checks(self, ids, **params)
 
+    def progress(self) -> Any:
+        """Every exercise of every lab on this cluster: PASS / FAIL / not tried, and when."""
+        from swarmlab.progress_table import progress
+
+        return progress(self.name)
+
     def show(self, **kw: Any) -> Any:
         """The topology picture (graphviz) of the cluster as it is now."""
         from swarmlab.viz.topology import topology

@@ -146,3 +146,18 @@ def passed_since(lab: str, exercise: str, since: float,
     """The latest PASS of ``exercise`` on ``lab`` at or after ``since``, if any."""
     passes = [v for v in history(lab, exercise, since, path) if v.status == "PASS"]
     return passes[-1] if passes else None
+
+
+def verdicts(labs: list[str] | None = None, since: float = 0.0,
+             path: Path | None = None) -> list[Verdict]:
+    """Every verdict (of the ``labs`` named, or of all) at or after ``since``, oldest first:
+    what progress tables and the classroom board are made of."""
+    query = ("SELECT at, lab, lab_id, exercise, status, message, hint FROM verdicts "
+             "WHERE at >= ?")
+    args: list[object] = [since]
+    if labs is not None:
+        query += f" AND lab IN ({', '.join('?' for _ in labs)})"
+        args += labs
+    with _db(path) as db:
+        rows = db.execute(query + " ORDER BY at, id", args).fetchall()
+    return [Verdict(*r) for r in rows]
