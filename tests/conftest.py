@@ -79,10 +79,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 # is one unit of work (its module-scoped cluster is made once), sent to whichever lane is
 # free, except that the CPU-bound tiers share one lane (their qemu/libvirt VMs would starve
 # each other) and a notebook on a cluster of its own is a unit by itself.
-TIERS = ("unit", "integration", "notebooks", "browser", "vm", "vagrant", "hostvm")
+TIERS = ("unit", "integration", "notebooks", "browser", "classroom", "vm", "vagrant", "hostvm")
 VM_LANE = ("vm", "vagrant", "hostvm")
 # Longest work first (the lane that starts last ends last): VMs, then the notebooks, ...
-TIER_ORDER = ("vm", "vagrant", "hostvm", "notebooks", "browser", "integration", "unit")
+TIER_ORDER = ("vm", "vagrant", "hostvm", "notebooks", "classroom", "browser", "integration",
+              "unit")
 
 
 def tier_of(nodeid: str) -> str:
