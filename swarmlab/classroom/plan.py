@@ -1,8 +1,8 @@
 """What a class costs this host, from figures measured here, and the largest that fits.
 
-Measured on this project's machine (2 cores, 24 GiB, cgroup v2, Debian trixie docker.io),
-with ``scripts/measure_student.py`` (one student's parts, one after the other, on an
-otherwise busy shared host):
+Measured on this project's machine (2 cores, 24 GiB, Debian 12, cgroup v1, docker.io 20.10
+as the host engine), with ``scripts/measure_student.py`` (one student's parts, one after
+the other, on an otherwise busy shared host):
 
 - **nodes**: a default 1+2 dind cluster after ``start_lab("03")`` with a 3-replica web
   service running: 190 MiB for the three nodes (``docker stats --no-stream`` memory
