@@ -154,6 +154,17 @@ def _shared_clusters_down() -> Iterator[None]:
         shared.delete_shared()
 
 
+def answered_status(lab: Any, timeout: float = 120.0) -> dict[str, dict[str, str]]:
+    """``lab.status()`` by node, read again until the swarm answered for every node: on an
+    emulated (TCG) VM under load, ``docker node ls`` can take longer than the kit's 10 s
+    for a status line, which then shows ``-``."""
+    from swarmlab import wait
+
+    return wait.until(lambda: {r["node"]: r for r in lab.status()},
+                      what="the swarm's view of every node", timeout=timeout, interval=5,
+                      ok=lambda rows: all(r["status"] != "-" for r in rows.values()))
+
+
 # ----- signals ------------------------------------------------------------------------------
 def sigint_default() -> None:
     """For ``Popen(preexec_fn=...)``: a child started from a background job inherits SIGINT

@@ -22,7 +22,7 @@ from swarmlab.images import box
 from swarmlab.images.vm import tools_missing
 from swarmlab.paths import cache_root
 from swarmlab.providers.vagrant import VagrantProvider
-from tests.conftest import lab_name
+from tests.conftest import answered_status, lab_name
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -145,7 +145,7 @@ def vlab(host):
 
 def test_vagrant_up_forms_a_swarm_on_the_private_network(vlab):
     assert vlab.provider.name == "vagrant"
-    rows = {r["node"]: r for r in vlab.status()}
+    rows = answered_status(vlab)
     assert set(rows) == {"manager1", "worker1", "worker2"}
     assert {r["status"] for r in rows.values()} == {"Ready"}
     want = {"manager1": "192.168.56.11", "worker1": "192.168.56.101",
@@ -201,7 +201,7 @@ def test_halt_and_up_a_node_keep_its_address(vlab):
     vlab.stop("worker2")
     assert vlab.provider.states(LAB)["worker2"] == "exited"
     vlab.start("worker2")
-    rows = {r["node"]: r for r in vlab.status()}
+    rows = answered_status(vlab)
     assert rows["worker2"]["machine"] == "running"
     assert rows["worker2"]["address"] == "192.168.56.102"
     out = vlab.node("manager1").run(
@@ -214,7 +214,7 @@ def test_up_recreates_a_vm_destroyed_by_hand(vlab):
     prov._vagrant(LAB, ["destroy", "-f", "worker1"])  # as a learner would, by hand
     assert prov.states(LAB)["worker1"] == "not_created"
     back = swarmlab.Lab.up(LAB, 1, 2, provider="vagrant")  # repairs: new VM, new host key
-    rows = {r["node"]: r for r in back.status()}
+    rows = answered_status(back)
     assert {r["status"] for r in rows.values()} == {"Ready"}, rows
     assert rows["worker1"]["address"] == "192.168.56.101"
     images = back.node("worker1").run("docker image ls --format '{{.Repository}}:{{.Tag}}'")

@@ -15,7 +15,7 @@ import swarmlab
 from swarmlab.images.vm import tools_missing
 from swarmlab.providers.ssh import SshProvider
 from swarmlab.providers.vm import VmProvider, labs_dir
-from tests.conftest import lab_name
+from tests.conftest import answered_status, lab_name
 
 pytestmark = [
     pytest.mark.vm,
@@ -54,7 +54,7 @@ def running_on(manager, service):
 
 
 def test_three_vms_form_a_swarm_on_the_private_network(vmlab):
-    rows = {r["node"]: r for r in vmlab.status()}
+    rows = answered_status(vmlab)
     assert {r["status"] for r in rows.values()} == {"Ready"}
     for node in vmlab.nodes:
         assert node.address.startswith("192.168.77.")
@@ -108,7 +108,7 @@ def test_a_powered_off_vm_goes_down_and_comes_back(vmlab):
     wait_for("worker2 Down", lambda: "worker2 Down" in m.run(
         "docker node ls --format '{{.Hostname}} {{.Status}}'").stdout, timeout=90)
     vmlab.start("worker2", timeout=240)
-    rows = {r["node"]: r for r in vmlab.status()}
+    rows = answered_status(vmlab)
     assert rows["worker2"]["status"] == "Ready"
     print(f"worker2 off and on again in {time.monotonic() - t:.0f}s")
 
