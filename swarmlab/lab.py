@@ -90,6 +90,7 @@ class Lab:
             pipeline.prepare_images(lab, steps)
         pipeline.ensure_machines(lab, spec, steps)
         pipeline.start_stopped(lab, steps)
+        pipeline.engines_ready(lab, steps)
         pipeline.load_beside(lab, steps, pipeline.ensure_swarm if form else None, load,
                              "lab images present in every node")
         steps.say(f"[swarmlab] reusing lab {spec.name!r} ({spec.shape}) after {steps.elapsed:.1f}s")

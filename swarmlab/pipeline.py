@@ -3,7 +3,8 @@
 ::
 
     Lab.up (new lab)   prepare_images, provider.create, load_beside(form_swarm)
-    Lab.up (reuse)     prepare_images, ensure_machines, start_stopped, load_beside(ensure_swarm)
+    Lab.up (reuse)     prepare_images, ensure_machines, start_stopped, engines_ready,
+                       load_beside(ensure_swarm)
     Lab.add_worker     Lab.add_node, load_images (that node), join_new, Lab.wait_ready
     start_lab          prepare_images, ensure_machines(exact), start_stopped,
                        (labs.py resets the swarm), load_images
@@ -23,6 +24,7 @@ from swarmlab import swarm
 from swarmlab.errors import SwarmLabError
 from swarmlab.images.build import LAB_IMAGE_TAGS
 from swarmlab.node import Node
+from swarmlab.parallel import parallel
 from swarmlab.progress import Steps
 from swarmlab.spec import ClusterSpec
 
@@ -58,6 +60,14 @@ def start_stopped(lab: Lab, steps: Steps) -> list[str]:
                 lab.provider.start(lab.name, name)
             changes.append(f"started {name}")
     return changes
+
+
+def engines_ready(lab: Lab, steps: Steps) -> list[str]:
+    """Until every node's engine answers: a machine can be running while its dockerd still
+    starts (the host engine just restarted the nodes, or a node was just started)."""
+    with steps.step("every node's engine answers"):
+        parallel(lambda n: lab.provider.wait_engine(n), lab.nodes)
+    return []
 
 
 def form_swarm(lab: Lab, steps: Steps) -> list[str]:
@@ -122,5 +132,5 @@ def load_beside(lab: Lab, steps: Steps, swarm_step: Step | None, load: bool,
     return changes
 
 
-__all__ = ["ensure_machines", "ensure_swarm", "form_swarm", "join_new", "load_beside",
-           "load_images", "prepare_images", "start_stopped"]
+__all__ = ["engines_ready", "ensure_machines", "ensure_swarm", "form_swarm", "join_new",
+           "load_beside", "load_images", "prepare_images", "start_stopped"]

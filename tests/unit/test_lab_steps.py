@@ -54,6 +54,9 @@ class RecordingProvider:
         self.calls.append(f"add {node.name}")
         return Node(node.name, node.role, "10.0.0.9", NullTransport())
 
+    def wait_engine(self, node, timeout=60):
+        pass  # the fake machines' engines answer at once
+
     def load_images(self, nodes, tags):
         self._maybe_fail("load")
 
