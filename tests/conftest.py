@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -163,6 +164,28 @@ def answered_status(lab: Any, timeout: float = 120.0) -> dict[str, dict[str, str
     return wait.until(lambda: {r["node"]: r for r in lab.status()},
                       what="the swarm's view of every node", timeout=timeout, interval=5,
                       ok=lambda rows: all(r["status"] != "-" for r in rows.values()))
+
+
+def port_free(port: int) -> bool:
+    """Whether ``port`` on 127.0.0.1 can be bound now."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A module's own kit cache ($SWARMLAB_CACHE: keys, known hosts, records), put back after."""
+    old = os.environ.get("SWARMLAB_CACHE")
+    os.environ["SWARMLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("SWARMLAB_CACHE", None)
+    else:
+        os.environ["SWARMLAB_CACHE"] = old
 
 
 # ----- signals ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from swarmlab.classroom.config import ROOT_ENV, ClassSettings, read_passwords
 from tests.browser.conftest import browser  # noqa: F401 - the shared Chromium fixture
-from tests.conftest import lab_name
+from tests.conftest import lab_name, port_free
 
 CLASS = lab_name("hc")
 CLI = [sys.executable, "-m", "swarmlab.cli"]
@@ -26,18 +26,9 @@ def free_ports(count: int = 4) -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             first = s.getsockname()[1]
-        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+        if first + count < 65000 and all(port_free(first + i) for i in range(count)):
             return first
     raise RuntimeError("no four consecutive free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def swarmlab_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

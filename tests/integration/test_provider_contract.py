@@ -7,7 +7,6 @@ own tiers (tests/vm, tests/vagrant) run this shape of test on real VMs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,16 +26,6 @@ from tests.integration.conftest import NOTHING, leftovers
 
 QUIET = Steps(quiet=True)
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: Any) -> Iterator[None]:
-    old = os.environ.get("SWARMLAB_CACHE")
-    os.environ["SWARMLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("SWARMLAB_CACHE", None)
-    else:
-        os.environ["SWARMLAB_CACHE"] = old
 
 
 def _dind(host_engine: Any, tmp: Any) -> Iterator[tuple[Provider, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -19,16 +18,6 @@ from tests.integration.conftest import NOTHING, leftovers
 HOSTS = lab_name("hssh-hosts")  # the dind machines
 LAB = lab_name("hssh-inv")  # the lab made on them over SSH
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    old = os.environ.get("SWARMLAB_CACHE")
-    os.environ["SWARMLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("SWARMLAB_CACHE", None)
-    else:
-        os.environ["SWARMLAB_CACHE"] = old
 
 
 @pytest.fixture(scope="module")

@@ -21,16 +21,6 @@ from tests.integration.conftest import NOTHING, leftovers
 LAB = lab_name("hssh-t")
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    old = os.environ.get("SWARMLAB_CACHE")
-    os.environ["SWARMLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("SWARMLAB_CACHE", None)
-    else:
-        os.environ["SWARMLAB_CACHE"] = old
-
 
 @pytest.fixture(scope="module")
 def sshlab(cache, host_engine):

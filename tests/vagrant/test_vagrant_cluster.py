@@ -22,7 +22,7 @@ from swarmlab.images import box
 from swarmlab.images.vm import tools_missing
 from swarmlab.paths import cache_root
 from swarmlab.providers.vagrant import VagrantProvider
-from tests.conftest import answered_status, lab_name
+from tests.conftest import answered_status, lab_name, port_free
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -43,18 +43,9 @@ def free_port_base(count: int) -> int:
     """A base B with B..B+count-1 and B+100..B+100+count-1 free on 127.0.0.1."""
     for base in range(42300, 45000, 211):
         ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
-        if all(_free(p) for p in ports):
+        if all(port_free(p) for p in ports):
             return base
     raise RuntimeError("no free port range on 127.0.0.1")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def listeners() -> dict[int, list[str]]:
