@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,6 +176,23 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_ports(count: int = 1, *, copies: tuple[int, ...] = (0,)) -> int:
+    """The first of ``count`` consecutive ports on 127.0.0.1 that are free now (and free at
+    each offset in ``copies`` too). Chosen at random below the kernel's ephemeral range:
+    outgoing connections take their ports there, and one could take a port between this
+    check and its use (CI saw that happen to a class's hub port)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    top = min(low, 32768) - max(copies) - count
+    for _ in range(500):
+        first = random.randrange(20000, top)
+        if all(port_free(first + off + i) for off in copies for i in range(count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports between 20000 and {top}")
 
 
 @pytest.fixture(scope="module")

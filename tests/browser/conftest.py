@@ -6,7 +6,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import lab_name
+from tests.conftest import free_ports, lab_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -24,18 +23,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAB_NAME = lab_name("t-browser")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """JupyterLab serving a copy of labs/ (runs must not write outputs into the repo)."""
     workdir = tmp_path_factory.mktemp("labs")
     shutil.copytree(ROOT / "labs", workdir / "labs")
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_ports(), secrets.token_hex(16)
     settings = workdir / "settings"
     # Render every cell (JupyterLab 4 otherwise leaves off-screen cells out of the page)
     # and do not ask about news.

@@ -4,7 +4,6 @@ always taken down after (its clusters, hub, proxy and servers)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,21 +13,10 @@ import pytest
 
 from swarmlab.classroom.config import ROOT_ENV, ClassSettings, read_passwords
 from tests.browser.conftest import browser  # noqa: F401 - the shared Chromium fixture
-from tests.conftest import lab_name, port_free
+from tests.conftest import free_ports, lab_name
 
 CLASS = lab_name("hc")
 CLI = [sys.executable, "-m", "swarmlab.cli"]
-
-
-def free_ports(count: int = 4) -> int:
-    """The first of ``count`` consecutive ports that are free now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            first = s.getsockname()[1]
-        if first + count < 65000 and all(port_free(first + i) for i in range(count)):
-            return first
-    raise RuntimeError("no four consecutive free ports")
 
 
 def swarmlab_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -39,7 +27,7 @@ def swarmlab_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProces
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     root = tmp_path_factory.mktemp("classes")
     os.environ[ROOT_ENV] = str(root)
-    port = free_ports()
+    port = free_ports(4)
     up = swarmlab_cli("class", "up", "--name", CLASS, "--students", "2", "--port", str(port))
     assert up.returncode == 0, up.stdout + up.stderr
     folder = root / CLASS

@@ -12,6 +12,7 @@ from swarmlab.classroom import hub
 from swarmlab.classroom.config import ROOT_ENV, ClassSettings
 from swarmlab.cli import main
 from swarmlab.errors import EngineUnavailable
+from tests.conftest import free_ports
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +21,6 @@ def class_root(tmp_path, monkeypatch):
     monkeypatch.setattr(hub, "_check_docker", lambda: None)
     monkeypatch.setattr("swarmlab.classroom.plan.available_mib", lambda: 20000)
     return tmp_path / "classes"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1] - 10  # a range of four likely free near it
 
 
 def up(*args):
@@ -64,9 +59,9 @@ def test_a_taken_port_is_refused_naming_another(class_root):
 
 
 def test_a_password_too_short_is_refused(class_root):
-    res = up("-s", "2", "--password", "abc", "--port", str(free_port()))
+    res = up("-s", "2", "--password", "abc", "--port", str(free_ports(4)))
     assert res.exit_code == 1 and "at least 8" in res.output and "--password" in res.output
-    res = up("-s", "2", "--instructor-password", "abcdefghij", "--port", str(free_port()))
+    res = up("-s", "2", "--instructor-password", "abcdefghij", "--port", str(free_ports(4)))
     assert "at least 32" in res.output
     nothing_made(class_root)
 
@@ -76,14 +71,14 @@ def test_no_docker_is_refused_with_how_to_start_it(class_root, monkeypatch):
         raise EngineUnavailable("Docker is not running: start it (`dockerd &` or "
                                 "`systemctl start docker`).")
     monkeypatch.setattr(hub, "_check_docker", no_engine)
-    res = up("-s", "2", "--port", str(free_port()))
+    res = up("-s", "2", "--port", str(free_ports(4)))
     assert res.exit_code == 1 and "start it" in res.output
     nothing_made(class_root)
 
 
 def test_a_class_too_big_for_the_host_is_refused_naming_the_largest(class_root, monkeypatch):
     monkeypatch.setattr("swarmlab.classroom.plan.available_mib", lambda: 3000)
-    res = up("-s", "30", "--port", str(free_port()))
+    res = up("-s", "30", "--port", str(free_ports(4)))
     assert res.exit_code == 1 and "holds at most" in res.output and "--students" in res.output
     nothing_made(class_root)
 
@@ -93,7 +88,7 @@ def test_a_class_already_up_is_refused(class_root):
     (folder / "hub").mkdir(parents=True)
     ClassSettings("c1", str(folder), ["ann"], 18000).save()
     (folder / "hub" / "jupyterhub.pid").write_text(str(os.getpid()))  # a live hub
-    res = up("-s", "2", "--port", str(free_port()))
+    res = up("-s", "2", "--port", str(free_ports(4)))
     assert res.exit_code == 1 and "already up" in res.output and "class down" in res.output
 
 
@@ -136,7 +131,7 @@ def test_a_hub_that_fails_to_start_leaves_nothing_half_made(class_root, monkeypa
     monkeypatch.setattr(hub, "ensure_hub", lambda echo: None)
     monkeypatch.setattr(hub, "ensure_proxy", lambda echo: "/bin/false")
     monkeypatch.setattr(hub, "_start_hub", hub_fails)
-    res = up("-s", "2", "--eager", "--port", str(free_port()))
+    res = up("-s", "2", "--eager", "--port", str(free_ports(4)))
     assert res.exit_code == 1 and "did not answer" in res.output
     assert made == ["c1-student01", "c1-student02"] and sorted(removed) == made
     nothing_made(class_root)

@@ -22,7 +22,7 @@ from swarmlab.images import box
 from swarmlab.images.vm import tools_missing
 from swarmlab.paths import cache_root
 from swarmlab.providers.vagrant import VagrantProvider
-from tests.conftest import answered_status, lab_name, port_free
+from tests.conftest import answered_status, free_ports, lab_name
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -37,15 +37,6 @@ pytestmark = [
                        reason=f"Vagrant tier needs {missing + tools_missing()} "
                               "(test.sh installs them as root on Debian)"),
 ]
-
-
-def free_port_base(count: int) -> int:
-    """A base B with B..B+count-1 and B+100..B+100+count-1 free on 127.0.0.1."""
-    for base in range(42300, 45000, 211):
-        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
-        if all(port_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free port range on 127.0.0.1")
 
 
 def listeners() -> dict[int, list[str]]:
@@ -89,7 +80,7 @@ def host(tmp_path_factory):
                     "--pidfile", str(work / "switch.pid")], check=True)
     env = {
         "SWARMLAB_VAGRANT_OVERRIDE": str(HERE / "ci-libvirt-tcg.rb"),
-        "SWARMLAB_CI_PORT_BASE": str(free_port_base(3)),
+        "SWARMLAB_CI_PORT_BASE": str(free_ports(3, copies=(0, 100))),
         "SWARMLAB_CI_VDE": str(switch),
         "SWARMLAB_CI_POOL": str(pool),
         "SWARMLAB_BOX": box.BOX_NAME,
