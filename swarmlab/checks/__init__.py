@@ -26,7 +26,9 @@ from swarmlab.checks.base import (
     Report,
     Status,
     register,
+    run_check,
 )
+from swarmlab.checks.requires import service, swarm
 from swarmlab.errors import SpecError
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ __all__ = [
     "list_checks",
     "register",
     "run_checks",
+    "service",
+    "swarm",
 ]
 
 _LOADED = False
@@ -114,8 +118,7 @@ def run_checks(
         given = {**lab_params, **params}
         args = {**spec.params, **{k: v for k, v in given.items() if k in spec.params}}
         ctx = CheckContext(lab, args, snapshot)
-        ctx.check_id, ctx.title = spec.id, spec.title
-        result = spec.fn(ctx)
+        result = run_check(spec, ctx)
         _remember(lab, spec, result)
         results.append(result)
         snapshot = ctx._snapshot  # one read of the cluster for the whole run
