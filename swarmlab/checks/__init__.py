@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
-import json
-import os
 import pkgutil
 import re
 import sqlite3
@@ -41,7 +39,6 @@ __all__ = [
     "CheckSpec",
     "Report",
     "Status",
-    "check",
     "list_checks",
     "register",
     "run_checks",
@@ -135,16 +132,3 @@ def _remember(lab: Lab, spec: CheckSpec, result: CheckResult) -> None:
 
 def specs_ids(specs: Sequence[CheckSpec]) -> list[str]:
     return [s.id for s in specs]
-
-
-def check(*ids: str, lab: str | Lab | None = None, **params: Any) -> CheckResult | Report:
-    """Check exercises on a lab: by default $SWARMLAB_LAB, else the lab called "default"
-    (with $SWARMLAB_LAB_PARAMS as parameters, like ``start_lab``)."""
-    from swarmlab.lab import Lab
-
-    if isinstance(lab, Lab):
-        return run_checks(lab, ids, **params)
-    target = Lab.connect(lab or os.environ.get("SWARMLAB_LAB") or "default")
-    env = json.loads(os.environ.get("SWARMLAB_LAB_PARAMS") or "{}")
-    target.params = {**env, **target.params}
-    return run_checks(target, ids, **params)

@@ -5,7 +5,7 @@ The lab starts with engines that are in no swarm; the learner types every step.
 
 from __future__ import annotations
 
-from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
 from swarmlab.checks.common import describe, role_word, start_hint
 from swarmlab.checks.requires import swarm
 from swarmlab.state import NodeInfo, Snapshot
@@ -41,6 +41,21 @@ def _manager_in(ctx: CheckContext) -> CheckResult | None:
 
 def _known_node(ctx: CheckContext) -> None:
     ctx.lab.node(str(ctx.params["node"]))  # SpecError for a node the lab does not have
+
+
+def _joined(then: str = "") -> Requirement:
+    """The ``node`` parameter's node is in the swarm (``ctx.found["node"]``); else the FAIL
+    saying how to join it (then ``then``, a ``{param}`` template)."""
+    def need(ctx: CheckContext) -> CheckResult | None:
+        manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
+        snap = ctx.snapshot
+        ctx.found["node"] = snap.node(node)
+        if ctx.found["node"] is not None:
+            return None
+        return ctx.fail(f"{node} is not in the swarm.",
+                        _join_hint(manager, node) + then.format(**ctx.params),
+                        nodes={x.hostname: describe(x) for x in snap.nodes})
+    return need
 
 
 # No swarm, no leader, or a swarm that does not include the lab's first manager.
@@ -174,16 +189,12 @@ def _is_manager(n: NodeInfo | None) -> bool:
 
 
 @register("01.promote", title="Promote worker2 to manager", lab="01",
-          params={"manager": "manager1", "node": "worker2"}, needs=_IN_SWARM)
+          params={"manager": "manager1", "node": "worker2"},
+          needs=(*_IN_SWARM, _joined("; then on {manager}: `docker node promote {node}`")))
 def promote(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
     snap = ctx.snapshot
-    n = snap.node(node)
-    nodes = {x.hostname: describe(x) for x in snap.nodes}
-    if n is None:
-        return ctx.fail(f"{node} is not in the swarm.",
-                        _join_hint(manager, node) + f"; then on {manager}: "
-                        f"`docker node promote {node}`", nodes=nodes)
+    n, nodes = ctx.found["node"], {x.hostname: describe(x) for x in snap.nodes}
     if not n.is_manager:
         wrong = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
         if wrong:
@@ -209,14 +220,12 @@ def promote(ctx: CheckContext) -> CheckResult:
 
 
 @register("01.demote", title="Demote worker2 back to worker", lab="01",
-          params={"manager": "manager1", "node": "worker2"}, needs=(swarm(_no_swarm),))
+          params={"manager": "manager1", "node": "worker2"},
+          needs=(swarm(_no_swarm), _joined()))
 def demote(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
     snap = ctx.snapshot
-    n = snap.node(node)
-    nodes = {x.hostname: describe(x) for x in snap.nodes}
-    if n is None:
-        return ctx.fail(f"{node} is not in the swarm.", _join_hint(manager, node), nodes=nodes)
+    n, nodes = ctx.found["node"], {x.hostname: describe(x) for x in snap.nodes}
     if n.is_manager:
         me = snap.node(manager)
         if me is not None and not me.is_manager:

@@ -57,6 +57,11 @@ def _state(svc: ServiceInfo) -> str:
     return svc.update_status.state if svc.update_status else ""
 
 
+def _action(svc: ServiceInfo) -> str:
+    """The update's failure action (pause when none is set)."""
+    return svc.update_config.failure_action if svc.update_config else "pause"
+
+
 def _policy(svc: ServiceInfo) -> dict[str, object]:
     u = svc.update_config
     if u is None:
@@ -68,8 +73,7 @@ def _policy(svc: ServiceInfo) -> dict[str, object]:
 @register("06.configured", title="A service with an update policy", lab="06", params=_PARAMS,
           needs=_NEEDS)
 def configured(ctx: CheckContext) -> CheckResult:
-    svc = found_service(ctx)
-    p = ctx.params
+    svc, p = found_service(ctx), ctx.params
     want_n, want_par = int(p["replicas"]), int(p["parallelism"])
     want_delay = duration(p["update_delay"])
     u = svc.update_config
@@ -120,8 +124,7 @@ def _times(tasks: tuple[TaskInfo, ...]) -> list[str]:
 @register("06.updated", title="A rolling update in batches", lab="06", params=_PARAMS,
           needs=_NEEDS)
 def updated(ctx: CheckContext) -> CheckResult:
-    svc = found_service(ctx)
-    p = ctx.params
+    svc, p = found_service(ctx), ctx.params
     new, old = str(p["new_image"]), str(p["image"])
     how = f"`docker service update --image {new} {svc.name}`"
     details: dict[str, object] = {"image": svc.image, "update_status": _state(svc),
@@ -174,12 +177,9 @@ def updated(ctx: CheckContext) -> CheckResult:
 @register("06.failure-action", title="A failed update pauses", lab="06", params=_PARAMS,
           needs=_NEEDS)
 def failure_action(ctx: CheckContext) -> CheckResult:
-    svc = found_service(ctx)
-    p = ctx.params
-    broken = str(p["broken_image"])
-    action = svc.update_config.failure_action if svc.update_config else "pause"
+    svc, broken = found_service(ctx), str(ctx.params["broken_image"])
+    action, state = _action(svc), _state(svc)
     how = f"`docker service update --update-failure-action pause --image {broken} {svc.name}`"
-    state = _state(svc)
     details = {"image": svc.image, "update_status": state, "update_config": _policy(svc)}
     tried = any(t.image == broken for t in ctx.snapshot.tasks_of(svc.name, running=False))
     by_hand = svc.previous_image == broken  # an automatic rollback leaves no previous spec
@@ -219,8 +219,7 @@ def failure_action(ctx: CheckContext) -> CheckResult:
 @register("06.rollback", title="Roll back to v1", lab="06", params=_PARAMS,
           needs=_NEEDS)
 def rollback(ctx: CheckContext) -> CheckResult:
-    svc = found_service(ctx)
-    p = ctx.params
+    svc, p = found_service(ctx), ctx.params
     old = str(p["image"])
     how = f"`docker service rollback {svc.name}`"
     state = _state(svc)
@@ -249,14 +248,12 @@ def rollback(ctx: CheckContext) -> CheckResult:
 @register("06.continue", title="A failed update that carries on", lab="06", params=_PARAMS,
           needs=_NEEDS)
 def carry_on(ctx: CheckContext) -> CheckResult:
-    svc = found_service(ctx)
-    p = ctx.params
-    broken, par = str(p["broken_image"]), int(p["parallelism"])
-    action = svc.update_config.failure_action if svc.update_config else "pause"
+    svc, broken, par = found_service(ctx), str(ctx.params["broken_image"]), int(
+        ctx.params["parallelism"])
+    action, state = _action(svc), _state(svc)
     how = (f"`docker service update -d --update-failure-action continue --image {broken} "
            f"{svc.name}`")
     redo = f"roll back (`docker service rollback {svc.name}`), then {how}"
-    state = _state(svc)
     tasks = ctx.snapshot.tasks_of(svc.name, running=False)
     tried = sorted({t.slot for t in tasks if t.image == broken and t.slot is not None})
     # A task of a service that should run and "completes" has exited: a failure too.

@@ -19,6 +19,7 @@ from swarmlab.checks.services import (
     settle,
     spread,
     task_name,
+    vip_on,
 )
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 
@@ -90,18 +91,6 @@ def overlay(ctx: CheckContext) -> CheckResult:
 
 
 # ----- discovery ---------------------------------------------------------------------------
-def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:
-    """The service's virtual IP on ``network`` ("" when it has none there)."""
-    net = snap.network(network)
-    for raw in (snap.raw.get("services") or {}).get("body") or []:
-        if raw.get("ID") != svc.id or net is None:
-            continue
-        for v in (raw.get("Endpoint") or {}).get("VirtualIPs") or ():
-            if v.get("NetworkID") == net.id:
-                return str(v.get("Addr", "")).split("/")[0]
-    return ""
-
-
 def expected_lookups(snap: Snapshot, web: ServiceInfo, api: ServiceInfo,
                      net: str) -> dict[str, list[str]]:
     """What each name resolves to on ``net``: the dnsrr service to its task addresses, the

@@ -206,6 +206,18 @@ def addresses_on(snap: Snapshot, task: TaskInfo, network: str) -> list[str]:
     return []
 
 
+def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:
+    """The service's virtual IP on ``network`` ("" when it has none there)."""
+    net = snap.network(network)
+    for raw in (snap.raw.get("services") or {}).get("body") or []:
+        if raw.get("ID") != svc.id or net is None:
+            continue
+        for v in (raw.get("Endpoint") or {}).get("VirtualIPs") or ():
+            if v.get("NetworkID") == net.id:
+                return str(v.get("Addr", "")).split("/")[0]
+    return ""
+
+
 _LABEL_RULE = re.compile(r"^node\.labels\.([\w.-]+)\s*(==|!=)\s*(\S+)$")
 
 
