@@ -6,28 +6,50 @@ from __future__ import annotations
 from swarmlab.checks.base import CheckContext, CheckResult
 from swarmlab.checks.common import swarm_problem
 from swarmlab.checks.services import (
-    NO_NODE,
-    addresses_on,
-    in_motion,
-    in_task,
-    lab_node,
-    label_rules,
-    missing_service,
-    not_running,
-    per_node,
-    settle,
-    spread,
-    stuck_pending,
-    task_name,
-    why_not_running,
+    NO_NODE as NO_NODE,
 )
-from swarmlab.checks.times import node_updated_at, parse_time
+from swarmlab.checks.services import (
+    addresses_on as addresses_on,
+)
+from swarmlab.checks.services import (
+    in_motion as in_motion,
+)
+from swarmlab.checks.services import (
+    in_task as in_task,
+)
+from swarmlab.checks.services import (
+    lab_node as lab_node,
+)
+from swarmlab.checks.services import (
+    label_rules as label_rules,
+)
+from swarmlab.checks.services import (
+    missing_service as missing_service,
+)
+from swarmlab.checks.services import (
+    not_running as not_running,
+)
+from swarmlab.checks.services import (
+    per_node as per_node,
+)
+from swarmlab.checks.services import (
+    settle as settle,
+)
+from swarmlab.checks.services import (
+    spread as spread,
+)
+from swarmlab.checks.services import (
+    stuck_pending as stuck_pending,
+)
+from swarmlab.checks.services import (
+    task_name as task_name,
+)
+from swarmlab.checks.services import (
+    why_not_running as why_not_running,
+)
+from swarmlab.checks.times import node_updated_at as node_updated_at
+from swarmlab.checks.times import parse_time as parse_time
 from swarmlab.state import ServiceInfo, Snapshot
-
-__all__ = ["NO_NODE", "addresses_on", "in_motion", "in_task", "lab_node", "label_rules",
-           "missing_service", "node_updated_at", "not_running", "parse_time", "per_node",
-           "settle", "settled_service", "spread", "stuck_pending", "task_name",
-           "why_not_running"]
 
 
 def settled_service(ctx: CheckContext, name: str, how: str,

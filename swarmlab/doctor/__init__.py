@@ -16,23 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from swarmlab import engine, host
-from swarmlab.doctor.hosts import (
-    MIN_API,
-    MIN_DOCKER,
-    cgroup_layout_item,
-    desktop_item,
-    docker_facts,
-    engine_item,
-    host_item,
-    host_items,
-    is_desktop,
-    kind,
-    privilege_item,
-    rootless_item,
-)
+from swarmlab.doctor import hosts, items
+from swarmlab.doctor.hosts import docker_facts, engine_item, host_items, is_desktop
 from swarmlab.doctor.items import (
-    IMAGE_DISK_MIB,
-    NODE_DISK_MIB,
     Item,
     bridge_nf_item,
     cgroup_item,
@@ -48,11 +34,13 @@ from swarmlab.images import image_table
 from swarmlab.lab import Lab
 from swarmlab.providers.dind import NODE_MIB, DindProvider
 
-__all__ = ["IMAGE_DISK_MIB", "MIN_API", "MIN_DOCKER", "NODE_DISK_MIB", "Item", "bridge_nf_item",
-           "cgroup_item", "cgroup_layout_item", "desktop_item", "docker_facts", "engine_item",
-           "gather", "graphviz_item", "host_item", "host_items", "images_item", "ipvs_item",
-           "kind", "privilege_item", "probe_node", "resources_item", "rootless_item",
-           "run_doctor", "storage_item", "subnet_item"]
+
+def __getattr__(name: str) -> Any:
+    """Every item of ``hosts`` and ``items`` as ``doctor.<name>`` (``doctor.kind``, ...)."""
+    for module in (hosts, items):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def gather(client: Any, privileged: bool | None = None) -> dict[str, Any]:
