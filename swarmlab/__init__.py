@@ -1,6 +1,5 @@
 """swarmlab: learn Docker Swarm mode on real multi-node clusters, from Jupyter."""
 
-from swarmlab.checks import check
 from swarmlab.errors import (
     CapabilityMissing,
     ClusterExists,
@@ -17,7 +16,7 @@ from swarmlab.errors import (
     WaitTimeout,
 )
 from swarmlab.lab import Lab, connect, up
-from swarmlab.labs import start_lab
+from swarmlab.labs import check, start_lab
 from swarmlab.node import Node
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.base import CommandResult

@@ -6,7 +6,6 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import click
 
 from swarmlab import engine
 from swarmlab.doctor import run_doctor
-from swarmlab.errors import SwarmLabError
+from swarmlab.friendly import friendly
 from swarmlab.history import record
 from swarmlab.images import box, build_all, image_table
 from swarmlab.images import vm as vm_image
@@ -24,23 +23,6 @@ from swarmlab.providers import PROVIDERS, get_provider
 from swarmlab.tables import format_table as table
 
 NAME = click.option("--name", "-n", default="default", show_default=True, help="Lab name.")
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Kit errors become one clear message and exit 1; Ctrl-C exits 130."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SwarmLabError as e:
-            click.secho(f"error: {e}", fg="red", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.secho("interrupted", fg="yellow", err=True)
-            sys.exit(130)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

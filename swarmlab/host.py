@@ -10,7 +10,9 @@ import ipaddress
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 
 def read(path: str) -> str | None:
@@ -76,6 +78,32 @@ def cgroup_version() -> str:
     return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
 
 
+def cgroup_layout() -> str:
+    """"v2" (unified), "hybrid" (v1 controllers plus cgroup2 at unified/), "v1", or "none"."""
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        return "v2"
+    if Path("/sys/fs/cgroup/unified/cgroup.controllers").exists():
+        return "hybrid"
+    return "v1" if Path("/sys/fs/cgroup/memory").is_dir() else "none"
+
+
+def facts() -> dict[str, Any]:
+    """What the doctor needs to know of this host besides Docker: the OS, whether this is
+    WSL2, whether systemd is PID 1, the cgroup layout (and the v1 ``name=systemd``
+    hierarchy nested engines look for)."""
+    release = (read("/proc/sys/kernel/osrelease") or os.uname().release).strip()
+    return {
+        "platform": sys.platform,
+        "kernel": release,
+        "wsl": "microsoft" in release.lower() or bool(os.environ.get("WSL_DISTRO_NAME")),
+        "init": (read("/proc/1/comm") or "").strip(),
+        "systemd": Path("/run/systemd/system").is_dir(),
+        "cgroup": cgroup_layout(),
+        "cgroup_v1_systemd": Path("/sys/fs/cgroup/systemd").is_dir(),
+        "root": is_root(),
+    }
+
+
 def bridge_nf_call_iptables() -> str | None:
     """net.bridge.bridge-nf-call-iptables, or None when br_netfilter is not loaded."""
     return read("/proc/sys/net/bridge/bridge-nf-call-iptables")
@@ -86,5 +114,5 @@ def kvm_usable() -> bool:
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-__all__ = ["bridge_nf_call_iptables", "cgroup_version", "ipvs", "is_root", "kvm_usable",
-           "mem_available_kib", "mem_available_mib", "read", "routes"]
+__all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_version", "facts", "ipvs",
+           "is_root", "kvm_usable", "mem_available_kib", "mem_available_mib", "read", "routes"]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from swarmlab import pipeline, records, swarm
-from swarmlab.errors import ClusterExists, ClusterNotFound, SpecError, SwarmError, SwarmLabError
+from swarmlab.errors import ClusterExists, ClusterNotFound, SpecError, SwarmLabError
 from swarmlab.node import Node, sort_nodes
 from swarmlab.progress import Steps
 from swarmlab.providers import PROVIDERS, Provider, get_provider
@@ -177,25 +177,7 @@ class Lab:
 
     def manager(self) -> Node:
         """A manager that can answer management calls now (the leader if possible)."""
-        running = self.provider.states(self.name)
-        errors = []
-        for m in self.managers:
-            if running.get(m.name) != "running":
-                continue
-            try:
-                rows = swarm.node_rows(m, timeout=10)
-            except SwarmError as e:
-                errors.append(str(e))
-                continue
-            leader = next((r.hostname for r in rows if r.is_leader), None)
-            if leader and leader != m.name and running.get(leader) == "running":
-                return self.node(leader)
-            return m
-        raise SwarmError(
-            "No manager can answer right now"
-            + (f" ({errors[0]})" if errors else " (every manager is stopped)")
-            + ". If managers are stopped, quorum may be lost: start them with lab.start(...)."
-        )
+        return swarm.answering_manager(self.managers, self.provider.states(self.name))
 
     def run(self, node: str, cmd: str, **kw: Any) -> Any:
         """Shortcut for ``lab.node(node).run(cmd)``."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmlab import pipeline, swarm
+from swarmlab.checks import CheckResult, Report, run_checks
 from swarmlab.errors import ClusterNotFound, SpecError
 from swarmlab.history import HISTORY_FILE
 from swarmlab.lab import Lab
@@ -141,3 +142,14 @@ def _clean_node(node: Node) -> None:
         f">/dev/null 2>&1; rm -rf /srv/swarmlab {HISTORY_FILE}; true",
         timeout=60,
     )
+
+
+def check(*ids: str, lab: str | Lab | None = None, **params: Any) -> CheckResult | Report:
+    """Check exercises on a lab: by default $SWARMLAB_LAB, else the lab called "default"
+    (with $SWARMLAB_LAB_PARAMS as parameters, like ``start_lab``)."""
+    if isinstance(lab, Lab):
+        return run_checks(lab, ids, **params)
+    target = Lab.connect(lab or os.environ.get("SWARMLAB_LAB") or "default")
+    env = json.loads(os.environ.get("SWARMLAB_LAB_PARAMS") or "{}")
+    target.params = {**env, **target.params}
+    return run_checks(target, ids, **params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -158,6 +158,29 @@ def first_answer(managers: Sequence[Node], timeout: float = 10) -> list[NodeRow]
         except SwarmError as e:
             error = e
     raise error
+
+
+def answering_manager(managers: Sequence[Node], states: Mapping[str, str]) -> Node:
+    """A manager that can answer management calls now (the leader if possible), given the
+    machines' states (``provider.states``)."""
+    errors = []
+    for m in managers:
+        if states.get(m.name) != "running":
+            continue
+        try:
+            rows = node_rows(m, timeout=10)
+        except SwarmError as e:
+            errors.append(str(e))
+            continue
+        leader = next((r.hostname for r in rows if r.is_leader), None)
+        if leader and leader != m.name and states.get(leader) == "running":
+            return next((n for n in managers if n.name == leader), m)
+        return m
+    raise SwarmError(
+        "No manager can answer right now"
+        + (f" ({errors[0]})" if errors else " (every manager is stopped)")
+        + ". If managers are stopped, quorum may be lost: start them with lab.start(...)."
+    )
 
 
 def wait_ready(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
-import json
-import os
 import pkgutil
 import re
 import sqlite3
@@ -26,7 +24,9 @@ from swarmlab.checks.base import (
     Report,
     Status,
     register,
+    run_check,
 )
+from swarmlab.checks.requires import service, swarm
 from swarmlab.errors import SpecError
 
 if TYPE_CHECKING:
@@ -39,10 +39,11 @@ __all__ = [
     "CheckSpec",
     "Report",
     "Status",
-    "check",
     "list_checks",
     "register",
     "run_checks",
+    "service",
+    "swarm",
 ]
 
 _LOADED = False
@@ -114,8 +115,7 @@ def run_checks(
         given = {**lab_params, **params}
         args = {**spec.params, **{k: v for k, v in given.items() if k in spec.params}}
         ctx = CheckContext(lab, args, snapshot)
-        ctx.check_id, ctx.title = spec.id, spec.title
-        result = spec.fn(ctx)
+        result = run_check(spec, ctx)
         _remember(lab, spec, result)
         results.append(result)
         snapshot = ctx._snapshot  # one read of the cluster for the whole run
@@ -132,16 +132,3 @@ def _remember(lab: Lab, spec: CheckSpec, result: CheckResult) -> None:
 
 def specs_ids(specs: Sequence[CheckSpec]) -> list[str]:
     return [s.id for s in specs]
-
-
-def check(*ids: str, lab: str | Lab | None = None, **params: Any) -> CheckResult | Report:
-    """Check exercises on a lab: by default $SWARMLAB_LAB, else the lab called "default"
-    (with $SWARMLAB_LAB_PARAMS as parameters, like ``start_lab``)."""
-    from swarmlab.lab import Lab
-
-    if isinstance(lab, Lab):
-        return run_checks(lab, ids, **params)
-    target = Lab.connect(lab or os.environ.get("SWARMLAB_LAB") or "default")
-    env = json.loads(os.environ.get("SWARMLAB_LAB_PARAMS") or "{}")
-    target.params = {**env, **target.params}
-    return run_checks(target, ids, **params)

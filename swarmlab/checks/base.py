@@ -14,17 +14,15 @@ the last two from ``swarmlab.records``.
 
 from __future__ import annotations
 
-import enum
-import html
-import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swarmlab import records
+from swarmlab.checks.results import MIME_TYPE, CheckResult, Report, Status
 from swarmlab.errors import ConnectError
 from swarmlab.history import HISTORY_FILE, Entry, succeeded
 from swarmlab.history import parse as parse_history
@@ -36,156 +34,16 @@ if TYPE_CHECKING:
     from swarmlab.state import Snapshot
 
 
-class Status(str, enum.Enum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    SKIP = "SKIP"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-# The machine-readable form of a result or report in a notebook's outputs. A vendor type,
-# not plain application/json: JupyterLab ranks its JSON renderer above HTML and would
-# show a JSON tree instead of the badge.
-MIME_TYPE = "application/vnd.swarmlab.check+json"
-
-_COLOURS = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.SKIP: "#757575"}
-
-
-@dataclass(frozen=True, repr=False)
-class CheckResult:
-    """The outcome of one exercise's check.
-
-    It shows itself as a coloured badge (``text/html``), as one line of text
-    (``text/plain``, its ``repr``) and as JSON (``MIME_TYPE``: id, status, message, hint,
-    title) for tools that read executed notebooks.
-    """
-
-    id: str
-    status: Status
-    message: str
-    hint: str = ""
-    details: dict[str, Any] = field(default_factory=dict, compare=False)
-    title: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.PASS
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        text = f"[{self.status}] {self.id}: {self.message}"
-        if self.hint:
-            text += f"\n       Hint: {self.hint}"
-        return text
-
-    def __repr__(self) -> str:
-        text = f"[{self.status}] {self.id}: {self.message}"
-        if self.hint:
-            text += f" (Hint: {self.hint})"
-        return " ".join(text.splitlines())
-
-    def as_dict(self) -> dict[str, str]:
-        """What the result says, as plain JSON-able strings (details left out)."""
-        return {"id": self.id, "status": self.status.value, "message": self.message,
-                "hint": self.hint, "title": self.title}
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {MIME_TYPE: self.as_dict()}  # IPython adds text/plain and text/html
-
-    def _repr_html_(self) -> str:
-        return f"<div style='margin:4px 0;font-family:sans-serif'>{self._html_row()}</div>"
-
-    def _html_row(self) -> str:
-        e = html.escape
-        colour = _COLOURS[self.status]
-        badge = (f"<span style='background:{colour};color:white;border-radius:4px;"
-                 f"padding:1px 8px;font-weight:bold;font-size:90%'>{self.status}</span>")
-        title = f" <span style='color:#555'>({e(self.title)})</span>" if self.title else ""
-        out = f"{badge} <code>{e(self.id)}</code>{title} {e(self.message)}"
-        if self.hint:
-            out += f"<div style='margin:2px 0 0 3.2em;color:{colour}'>Hint: {e(self.hint)}</div>"
-        if self.details:
-            rows = "".join(
-                f"<tr><td style='text-align:left;padding-right:1em'><b>{e(str(k))}</b></td>"
-                f"<td style='text-align:left'><code>{e(_fmt(v))}</code></td></tr>"
-                for k, v in self.details.items()
-            )
-            out += (f"<details style='margin-left:3.2em;color:#444'><summary>details</summary>"
-                    f"<table>{rows}</table></details>")
-        return out
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-@dataclass(frozen=True, repr=False)
-class Report:
-    """Several results; ``passed`` when none FAILed (a SKIP is not a failure). Shown like
-    a ``CheckResult``: HTML badges, one text line per result, and JSON (``MIME_TYPE``)."""
-
-    results: tuple[CheckResult, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(r.status is not Status.FAIL for r in self.results)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __iter__(self) -> Iterator[CheckResult]:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    def __getitem__(self, key: int | str) -> CheckResult:
-        if isinstance(key, int):
-            return self.results[key]
-        for r in self.results:
-            if r.id == key:
-                return r
-        raise KeyError(key)
-
-    def counts(self) -> dict[str, int]:
-        return {s.value: sum(r.status is s for r in self.results) for s in Status}
-
-    def summary(self) -> str:
-        c = self.counts()
-        return f"{c['PASS']}/{len(self.results)} passed" + "".join(
-            f", {c[k]} {k.lower()}ed" if k == "FAIL" else f", {c[k]} skipped"
-            for k in ("FAIL", "SKIP") if c[k]
-        )
-
-    def __str__(self) -> str:
-        return "\n".join([*(str(r) for r in self.results), self.summary()])
-
-    def __repr__(self) -> str:
-        return "\n".join([*(repr(r) for r in self.results), self.summary()])
-
-    def as_dict(self) -> dict[str, Any]:
-        """The summary and every result's ``as_dict()``."""
-        return {"passed": self.passed, "summary": self.summary(), "counts": self.counts(),
-                "results": [r.as_dict() for r in self.results]}
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {MIME_TYPE: self.as_dict()}
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<div style='margin:4px 0'>{r._html_row()}</div>" for r in self.results)
-        return f"<div style='font-family:sans-serif'>{rows}<b>{self.summary()}</b></div>"
-
-
 CheckFn = Callable[["CheckContext"], CheckResult]
+# What a check needs before its own logic runs: None when it is there, else the verdict
+# (a FAIL or SKIP saying what is missing and how to get it).
+Requirement = Callable[["CheckContext"], "CheckResult | None"]
+# Requirements by name, for ``needs=("swarm", "service:web")``: a kind and its argument
+# ("service", "web") give the requirement. ``swarmlab.checks.requires`` fills this in.
+NAMED_NEEDS: dict[str, Callable[[str], Requirement]] = {}
+
+__all__ = ["MIME_TYPE", "REGISTRY", "CheckContext", "CheckResult", "CheckSpec", "Report",
+           "Requirement", "Status", "register", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -195,23 +53,53 @@ class CheckSpec:
     lab: str
     fn: CheckFn
     params: Mapping[str, Any]
+    needs: tuple[str | Requirement, ...] = ()
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
 def register(
-    check_id: str, *, title: str, lab: str, params: Mapping[str, Any] | None = None
+    check_id: str, *, title: str, lab: str, params: Mapping[str, Any] | None = None,
+    needs: tuple[str | Requirement, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
-    """Add a check under ``check_id`` (``NN.slug``); ``params`` are its defaults."""
+    """Add a check under ``check_id`` (``NN.slug``); ``params`` are its defaults.
+
+    ``needs`` are what the check needs before its own logic runs, in order: a name
+    (``"swarm"``, ``"service:web"``, ``"service:{service}"`` for a parameter) or a
+    requirement from ``swarmlab.checks.requires`` (``swarm(hint)``, ``service(name,
+    how)``). ``run_check`` checks them first; the first one missing is the verdict."""
+    for need in needs:
+        if isinstance(need, str) and need.split(":", 1)[0] not in NAMED_NEEDS:
+            raise ValueError(f"check {check_id!r} needs {need!r}: known are "
+                             + ", ".join(sorted(NAMED_NEEDS)))
 
     def add(fn: CheckFn) -> CheckFn:
         if check_id in REGISTRY and REGISTRY[check_id].fn is not fn:
             raise ValueError(f"check {check_id!r} registered twice")
-        REGISTRY[check_id] = CheckSpec(check_id, title, lab, fn, dict(params or {}))
+        REGISTRY[check_id] = CheckSpec(check_id, title, lab, fn, dict(params or {}),
+                                       tuple(needs))
         return fn
 
     return add
+
+
+def requirement(need: str | Requirement) -> Requirement:
+    """The requirement a name in ``needs`` stands for (a callable stands for itself)."""
+    if not isinstance(need, str):
+        return need
+    kind, _, arg = need.partition(":")
+    return NAMED_NEEDS[kind](arg)
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
+    """The check's verdict: the first of its ``needs`` that is missing, else its own."""
+    ctx.check_id, ctx.title, ctx.lab_id = spec.id, spec.title, spec.lab
+    for need in spec.needs:
+        problem = requirement(need)(ctx)
+        if problem is not None:
+            return problem
+    return spec.fn(ctx)
 
 
 class CheckContext:
@@ -225,6 +113,8 @@ class CheckContext:
         self.params: dict[str, Any] = dict(params or {})
         self.check_id = ""
         self.title = ""
+        self.lab_id = ""
+        self.found: dict[str, Any] = {}  # what the check's requirements found, by name
         self._snapshot = snapshot
         self._machines: dict[str, str] | None = None
         self._history: list[Entry] | None = None

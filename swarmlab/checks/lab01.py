@@ -5,8 +5,9 @@ The lab starts with engines that are in no swarm; the learner types every step.
 
 from __future__ import annotations
 
-from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import describe, role_word, start_hint, swarm_problem
+from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
+from swarmlab.checks.common import describe, role_word, start_hint
+from swarmlab.checks.requires import swarm
 from swarmlab.state import NodeInfo, Snapshot
 
 
@@ -20,12 +21,13 @@ def _join_hint(manager: str, node: str) -> str:
             f"join --token ...` line it prints on {node}")
 
 
-def _lab_problem(ctx: CheckContext) -> CheckResult | None:
-    """No swarm, no leader, or a swarm that does not include the lab's first manager."""
+def _no_swarm(ctx: CheckContext) -> str:
+    return _init_hint(ctx, str(ctx.params["manager"])) + " (exercise 01.init)"
+
+
+def _manager_in(ctx: CheckContext) -> CheckResult | None:
+    """A FAIL when the swarm does not include the lab's first manager."""
     manager = str(ctx.params["manager"])
-    problem = swarm_problem(ctx, _init_hint(ctx, manager) + " (exercise 01.init)")
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     if snap.node(manager) is None:
         elsewhere = snap.leader.hostname if snap.leader else snap.source.node
@@ -37,13 +39,33 @@ def _lab_problem(ctx: CheckContext) -> CheckResult | None:
     return None
 
 
+def _known_node(ctx: CheckContext) -> None:
+    ctx.lab.node(str(ctx.params["node"]))  # SpecError for a node the lab does not have
+
+
+def _joined(then: str = "") -> Requirement:
+    """The ``node`` parameter's node is in the swarm (``ctx.found["node"]``); else the FAIL
+    saying how to join it (then ``then``, a ``{param}`` template)."""
+    def need(ctx: CheckContext) -> CheckResult | None:
+        manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
+        snap = ctx.snapshot
+        ctx.found["node"] = snap.node(node)
+        if ctx.found["node"] is not None:
+            return None
+        return ctx.fail(f"{node} is not in the swarm.",
+                        _join_hint(manager, node) + then.format(**ctx.params),
+                        nodes={x.hostname: describe(x) for x in snap.nodes})
+    return need
+
+
+# No swarm, no leader, or a swarm that does not include the lab's first manager.
+_IN_SWARM = (swarm(_no_swarm), _manager_in)
+
+
 @register("01.init", title="Create the swarm on manager1", lab="01",
-          params={"manager": "manager1"})
+          params={"manager": "manager1"}, needs=_IN_SWARM)
 def init(ctx: CheckContext) -> CheckResult:
     manager = str(ctx.params["manager"])
-    problem = _lab_problem(ctx)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     me = snap.node(manager)
     assert me is not None  # _lab_problem checked it
@@ -61,12 +83,10 @@ def init(ctx: CheckContext) -> CheckResult:
     )
 
 
-@register("01.join", title="Join every worker", lab="01", params={"manager": "manager1"})
+@register("01.join", title="Join every worker", lab="01", params={"manager": "manager1"},
+          needs=_IN_SWARM)
 def join(ctx: CheckContext) -> CheckResult:
     manager = str(ctx.params["manager"])
-    problem = _lab_problem(ctx)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     workers = [n.name for n in ctx.lab.workers]
     missing = [w for w in workers if snap.node(w) is None]
@@ -98,13 +118,9 @@ def join(ctx: CheckContext) -> CheckResult:
 
 
 @register("01.leave-rm", title="A worker leaves and is removed", lab="01",
-          params={"manager": "manager1", "node": "worker2"})
+          params={"manager": "manager1", "node": "worker2"}, needs=(_known_node, *_IN_SWARM))
 def leave_rm(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
-    ctx.lab.node(node)  # SpecError for a node the lab does not have
-    problem = _lab_problem(ctx)
-    if problem is not None:
-        return problem
     entries = ctx.snapshot.nodes_named(node)
     if any(n.state != "down" for n in entries):
         n = next(n for n in entries if n.state != "down")
@@ -173,19 +189,12 @@ def _is_manager(n: NodeInfo | None) -> bool:
 
 
 @register("01.promote", title="Promote worker2 to manager", lab="01",
-          params={"manager": "manager1", "node": "worker2"})
+          params={"manager": "manager1", "node": "worker2"},
+          needs=(*_IN_SWARM, _joined("; then on {manager}: `docker node promote {node}`")))
 def promote(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
-    problem = _lab_problem(ctx)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
-    n = snap.node(node)
-    nodes = {x.hostname: describe(x) for x in snap.nodes}
-    if n is None:
-        return ctx.fail(f"{node} is not in the swarm.",
-                        _join_hint(manager, node) + f"; then on {manager}: "
-                        f"`docker node promote {node}`", nodes=nodes)
+    n, nodes = ctx.found["node"], {x.hostname: describe(x) for x in snap.nodes}
     if not n.is_manager:
         wrong = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
         if wrong:
@@ -211,17 +220,12 @@ def promote(ctx: CheckContext) -> CheckResult:
 
 
 @register("01.demote", title="Demote worker2 back to worker", lab="01",
-          params={"manager": "manager1", "node": "worker2"})
+          params={"manager": "manager1", "node": "worker2"},
+          needs=(swarm(_no_swarm), _joined()))
 def demote(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
-    problem = swarm_problem(ctx, _init_hint(ctx, manager) + " (exercise 01.init)")
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
-    n = snap.node(node)
-    nodes = {x.hostname: describe(x) for x in snap.nodes}
-    if n is None:
-        return ctx.fail(f"{node} is not in the swarm.", _join_hint(manager, node), nodes=nodes)
+    n, nodes = ctx.found["node"], {x.hostname: describe(x) for x in snap.nodes}
     if n.is_manager:
         me = snap.node(manager)
         if me is not None and not me.is_manager:

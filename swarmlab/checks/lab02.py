@@ -16,6 +16,7 @@ from collections.abc import Callable
 from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import describe, start_hint, swarm_problem
+from swarmlab.checks.requires import swarm
 from swarmlab.state import NodeInfo, Snapshot
 from swarmlab.transport.base import CommandResult
 
@@ -51,12 +52,10 @@ def _joining(ctx: CheckContext) -> Callable[[Snapshot], bool]:
 
 
 @register("02.three-managers", title="Three managers, one Leader", lab="02",
-          params={"managers": 3, "node": "worker1", "settle_s": 15})
+          params={"managers": 3, "node": "worker1", "settle_s": 15},
+          needs=(swarm(_RESTART_HINT),))
 def three_managers(ctx: CheckContext) -> CheckResult:
     want, node = int(ctx.params["managers"]), str(ctx.params["node"])
-    problem = swarm_problem(ctx, _RESTART_HINT)
-    if problem is not None:
-        return problem
     snap = settle(ctx, _joining(ctx), float(ctx.params["settle_s"]))
     problem = swarm_problem(ctx, _RESTART_HINT)
     if problem is not None:

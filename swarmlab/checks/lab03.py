@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections import Counter
 from typing import Any
 
 from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import swarm_problem
-from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
+from swarmlab.checks.requires import no_swarm_hint
+from swarmlab.checks.services import per_node, settle, spread
+from swarmlab.state import ServiceInfo, Snapshot
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('03')` again"
-_STARTING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
 _LOOP = "sh -c 'while true; do echo {m}; sleep 1; done'"
 
 
@@ -29,39 +28,8 @@ def create_command(name: str, replicas: int, message: str) -> str:
             + _LOOP.format(m=message))
 
 
-def in_motion(snap: Snapshot, service: str) -> bool:
-    """Tasks of ``service`` are still starting or stopping (a scale or create under way)."""
-    svc = snap.service(service)
-    if svc is None or svc.replicas is None:
-        return False
-    tasks = snap.tasks_of(service, running=False)
-    if sum(t.state in ("rejected", "failed") for t in tasks) >= max(svc.replicas, 1):
-        return False  # the tasks keep failing to start: waiting will not help
-    moving = any((t.desired_state == "running" and t.state in _STARTING) or
-                 (t.desired_state != "running" and t.state == "running") for t in tasks)
-    return moving or len(snap.tasks_of(service)) != svc.replicas
-
-
-def settled(ctx: CheckContext, service: str, seconds: float) -> Snapshot:
-    """The cluster once ``service``'s tasks stop moving, or after ``seconds``."""
-    if not in_motion(ctx.snapshot, service):
-        return ctx.snapshot
-    found = wait.settle(ctx.refresh, timeout=float(seconds),
-                        ok=lambda s: not in_motion(s, service))
-    return found or ctx.snapshot
-
-
 def _letters(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def per_node(tasks: tuple[TaskInfo, ...]) -> dict[str, int]:
-    """Running tasks per node, in node-name order."""
-    return dict(sorted(Counter(t.node for t in tasks).items()))
-
-
-def _spread(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} ({c})" for n, c in counts.items())
 
 
 def _missing_service(ctx: CheckContext, snap: Snapshot, name: str, first: str) -> CheckResult:
@@ -97,15 +65,13 @@ def _not_running(ctx: CheckContext, snap: Snapshot, svc: ServiceInfo, want: int)
 
 # ----- 03.create --------------------------------------------------------------------------
 @register("03.create", title="Create the service hello", lab="03",
-          params={"service": "hello", "replicas": 3, "message": "hello world", "settle_s": 20})
+          params={"service": "hello", "replicas": 3, "message": "hello world", "settle_s": 20},
+          needs=("swarm",))
 def create(ctx: CheckContext) -> CheckResult:
     name, want = str(ctx.params["service"]), int(ctx.params["replicas"])
     message = str(ctx.params["message"])
     full = f"on manager1: `{create_command(name, want, message)}`"
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = settled(ctx, name, float(ctx.params["settle_s"]))
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
     svc = snap.service(name)
     if svc is None:
         return _missing_service(ctx, snap, name, full)
@@ -132,7 +98,7 @@ def create(ctx: CheckContext) -> CheckResult:
                         f"look at `docker service logs {name}`; run the check again in a "
                         "second", command=command)
     return ctx.ok(
-        f"{name} runs `{command}` in {want} Running tasks ({_spread(per_node(running))}); "
+        f"{name} runs `{command}` in {want} Running tasks ({spread(per_node(running))}); "
         f"its logs say '{said}'.", running_per_node=per_node(running),
     )
 
@@ -149,13 +115,10 @@ def _logs_say(ctx: CheckContext, manager: str, service: str, message: str) -> st
 
 # ----- 03.scale ---------------------------------------------------------------------------
 @register("03.scale", title="Scale hello", lab="03",
-          params={"service": "hello", "scale_to": 5, "settle_s": 20})
+          params={"service": "hello", "scale_to": 5, "settle_s": 20}, needs=("swarm",))
 def scale(ctx: CheckContext) -> CheckResult:
     name, want = str(ctx.params["service"]), int(ctx.params["scale_to"])
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = settled(ctx, name, float(ctx.params["settle_s"]))
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))
     svc = snap.service(name)
     if svc is None:
         return _missing_service(ctx, snap, name, "create it first (exercise 03.create)")
@@ -173,7 +136,7 @@ def scale(ctx: CheckContext) -> CheckResult:
     several = [n for n, c in counts.items() if c > 1]
     note = (f" {', '.join(several)} {'runs' if len(several) == 1 else 'run'} more than one "
             "task of it." if several else "")
-    return ctx.ok(f"{name} has {want} Running tasks: {_spread(counts)}.{note}",
+    return ctx.ok(f"{name} has {want} Running tasks: {spread(counts)}.{note}",
                   running_per_node=counts)
 
 
@@ -210,10 +173,10 @@ def where(ctx: CheckContext) -> CheckResult:
         return ctx.fail(f"Your answer: {wrong or 'an empty dict'}.",
                         f"{look}, then set answer = {{'manager1': 2, ...}} (every node that "
                         "runs a task, with its number of tasks) and run the check again")
-    problem = swarm_problem(ctx, _NO_SWARM)
+    problem = swarm_problem(ctx, no_swarm_hint("03"))
     if problem is not None:
         return problem
-    snap = settled(ctx, name, 10)
+    snap = settle(ctx, [name], 10)
     unknown = [n for n in said if n not in ctx.lab.node_names]
     if unknown:
         task_like = [n for n in unknown if n.startswith(f"{name}.")]
@@ -243,7 +206,7 @@ def where(ctx: CheckContext) -> CheckResult:
         return ctx.fail(f"{n} runs {_tasks(counts[n])} of {name}, not {said[n]}.", look,
                         answer=said, running_per_node=counts)
     return ctx.ok(f"Right: the {sum(counts.values())} tasks of {name} run on "
-                  f"{_spread(counts)}.", running_per_node=counts)
+                  f"{spread(counts)}.", running_per_node=counts)
 
 
 def _replicas(n: int) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
-from swarmlab.checks.service_state import (
-    created,
+from swarmlab.checks.services import (
     failing_reason,
     in_motion,
     live_tasks,
@@ -14,9 +12,8 @@ from swarmlab.checks.service_state import (
     settled,
     spread,
 )
+from swarmlab.checks.times import created
 from swarmlab.state import Snapshot
-
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('04')` again"
 
 
 def create_command(name: str) -> str:
@@ -35,12 +32,10 @@ def _global_moving(snap: Snapshot, name: str) -> bool:
 
 
 @register("04.global", title="A global service: one task per node", lab="04",
-          params={"service": "agent", "wait_s": 20})
+          params={"service": "agent", "wait_s": 20},
+          needs=("swarm",))
 def global_service(ctx: CheckContext) -> CheckResult:
     name = str(ctx.params["service"])
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     how = f"`{create_command(name)}`"
     snap = ctx.snapshot
     svc = snap.service(name)

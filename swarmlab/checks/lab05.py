@@ -10,36 +10,15 @@ unchanged task spec). A drained node also loses its tasks: that is another exerc
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import needs, start_hint, swarm_problem
-from swarmlab.checks.service_state import (
-    created,
-    engine_started,
-    in_motion,
-    live_tasks,
-    missing_service,
-    moved_away,
-    per_node,
-    settled,
-    spread,
-)
+from swarmlab.checks.common import start_hint
+from swarmlab.checks.requires import found_service, service, swarm
+from swarmlab.checks.services import in_motion, live_tasks, moved_away, per_node, settled, spread
+from swarmlab.checks.times import created, engine_started
 from swarmlab.state import ServiceInfo, Snapshot
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('05')` again"
 _PARAMS = {"service": "app", "node": "worker1", "wait_s": 45}
-
-
-def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
-    """The lab's service, or the FAIL saying why there is none."""
-    name = str(ctx.params["service"])
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    svc = ctx.snapshot.service(name)
-    if svc is None:
-        how = (f"run the notebook's cell that creates it: `docker service create --name {name}"
-               " --replicas 6 swarmlab/tools`")
-        return missing_service(ctx, ctx.snapshot, name, how)
-    return svc
+_NEEDS = (swarm(), service(how="run the notebook's cell that creates it: `docker service "
+                           "create --name {service} --replicas 6 swarmlab/tools`"))
 
 
 def _wrong_node_stopped(ctx: CheckContext, node: str) -> CheckResult | None:
@@ -88,9 +67,9 @@ def _replaced(snap: Snapshot, name: str, node: str) -> bool:
 
 
 @register("05.rescheduled", title="A stopped worker's tasks run elsewhere", lab="05",
-          params=_PARAMS)
-@needs(_service)
-def rescheduled(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
+          params=_PARAMS, needs=_NEEDS)
+def rescheduled(ctx: CheckContext) -> CheckResult:
+    svc = found_service(ctx)
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
     for wrong in (_wrong_node_stopped(ctx, node), _drained(ctx, node)):
         if wrong is not None:  # a FAIL is falsy: test for None, not truth
@@ -141,13 +120,11 @@ def _ready(snap: Snapshot, node: str) -> bool:
     return me is not None and me.ready
 
 
-def _came_back(ctx: CheckContext) -> tuple[ServiceInfo, Snapshot] | CheckResult:
-    """The service once the node is up and Ready again after an outage; else the FAIL
-    saying why not (no service, or the node is not back from an outage)."""
+def _came_back(ctx: CheckContext) -> CheckResult | None:
+    """None once the node is up and Ready again after an outage (the context's snapshot is
+    then the settled one); else the FAIL saying why the node is not back from an outage."""
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc = _service(ctx)
-    if isinstance(svc, CheckResult):
-        return svc
+    svc = found_service(ctx)
     if node in ctx.stopped():
         return ctx.fail(f"{node} is still powered off.",
                               f"start it again: {start_hint([node])}", stopped=ctx.stopped())
@@ -175,16 +152,15 @@ def _came_back(ctx: CheckContext) -> tuple[ServiceInfo, Snapshot] | CheckResult:
             f"do exercise 05.rescheduled first: lab.stop({node!r}), wait until `docker "
             f"service ps {name}` shows its tasks on other nodes, then lab.start({node!r})",
             tasks_per_node=per_node(live_tasks(snap, name)))
-    return svc, snap
+    return None
 
 
 @register("05.no-rebalance", title="The returned worker gets no tasks back", lab="05",
-          params=_PARAMS)
-@needs(_came_back)
-def no_rebalance(ctx: CheckContext, found: tuple[ServiceInfo, Snapshot]) -> CheckResult:
+          params=_PARAMS, needs=(*_NEEDS, _came_back))
+def no_rebalance(ctx: CheckContext) -> CheckResult:
     name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc, snap = found
-    counts = per_node(live_tasks(snap, name))
+    counts = per_node(live_tasks(ctx.snapshot, name))
+    svc, snap = found_service(ctx), ctx.snapshot
     moved = moved_away(snap, name, node)
     details = {"tasks_per_node": counts, "slots_moved": moved}
     if counts.get(node, 0):
@@ -205,11 +181,10 @@ def no_rebalance(ctx: CheckContext, found: tuple[ServiceInfo, Snapshot]) -> Chec
 
 
 @register("05.rebalanced", title="Tasks spread again after a rebalance", lab="05",
-          params=_PARAMS)
-@needs(_came_back)
-def rebalanced(ctx: CheckContext, found: tuple[ServiceInfo, Snapshot]) -> CheckResult:
-    name, node = str(ctx.params["service"]), str(ctx.params["node"])
-    svc, snap = found
+          params=_PARAMS, needs=(*_NEEDS, _came_back))
+def rebalanced(ctx: CheckContext) -> CheckResult:
+    svc, snap, node = found_service(ctx), ctx.snapshot, str(ctx.params["node"])
+    name = svc.name
     live = live_tasks(snap, name)
     counts = per_node(live)
     nodes = [n.hostname for n in snap.nodes if n.ready and n.availability == "active"]

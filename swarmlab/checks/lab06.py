@@ -8,25 +8,20 @@ tests pass a shorter one through ``SWARMLAB_LAB_PARAMS``).
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import needs, swarm_problem
-from swarmlab.checks.service_state import (
+from swarmlab.checks.requires import found_service, service, swarm
+from swarmlab.checks.services import failing_reason, in_motion, live_tasks
+from swarmlab.checks.times import (
     created,
     duration,
-    failing_reason,
     first_wave,
-    in_motion,
-    live_tasks,
-    missing_service,
     most_at_once,
     running_since,
     seconds_text,
-    settled,
     wait_before,
 )
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 from swarmlab.viz.palette import tag
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('06')` again"
 _PARAMS = {
     "service": "web", "replicas": 4, "parallelism": 2, "update_delay": "10s",
     "image": "swarmlab/web:v1", "new_image": "swarmlab/web:v2",
@@ -43,33 +38,28 @@ def create_command(p: dict[str, object]) -> str:
             f"{p['image']}")
 
 
-def _service(ctx: CheckContext) -> ServiceInfo | CheckResult:
-    name = str(ctx.params["service"])
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    broken = str(ctx.params["broken_image"])
-    snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _moving(s, name, broken))
+def _moving(ctx: CheckContext, snap: Snapshot, name: str) -> bool:
     svc = snap.service(name)
-    if svc is None:
-        return missing_service(ctx, snap, name, f"`{create_command(ctx.params)}` "
-                               "(exercise 06.configured)")
-    return svc
-
-
-def _moving(snap: Snapshot, name: str, broken: str = "") -> bool:
-    svc = snap.service(name)
-    if svc is not None and svc.update_status is not None and \
-            svc.update_status.state in ("paused", "rollback_paused"):
+    state = svc.update_status.state if svc is not None and svc.update_status else ""
+    if state in ("paused", "rollback_paused"):
         return False  # nothing changes until someone acts
-    if svc is not None and svc.image == broken and svc.update_status is not None and \
-            svc.update_status.state == "completed":
+    if svc is not None and svc.image == ctx.params["broken_image"] and state == "completed":
         return False  # an update that carried on: broken tasks restart for ever
-    return in_motion(snap, name)
+    return state in ("updating", "rollback_started") or in_motion(snap, name)
+
+
+# The service, once its tasks and any update under way settle.
+_NEEDS = (swarm(), service(how=lambda ctx: f"`{create_command(ctx.params)}` "
+                           "(exercise 06.configured)", settle=_moving, wait_param="wait_s"))
 
 
 def _state(svc: ServiceInfo) -> str:
     return svc.update_status.state if svc.update_status else ""
+
+
+def _action(svc: ServiceInfo) -> str:
+    """The update's failure action (pause when none is set)."""
+    return svc.update_config.failure_action if svc.update_config else "pause"
 
 
 def _policy(svc: ServiceInfo) -> dict[str, object]:
@@ -80,10 +70,10 @@ def _policy(svc: ServiceInfo) -> dict[str, object]:
             "failure_action": u.failure_action}
 
 
-@register("06.configured", title="A service with an update policy", lab="06", params=_PARAMS)
-@needs(_service)
-def configured(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
-    p = ctx.params
+@register("06.configured", title="A service with an update policy", lab="06", params=_PARAMS,
+          needs=_NEEDS)
+def configured(ctx: CheckContext) -> CheckResult:
+    svc, p = found_service(ctx), ctx.params
     want_n, want_par = int(p["replicas"]), int(p["parallelism"])
     want_delay = duration(p["update_delay"])
     u = svc.update_config
@@ -131,10 +121,10 @@ def _times(tasks: tuple[TaskInfo, ...]) -> list[str]:
     return out
 
 
-@register("06.updated", title="A rolling update in batches", lab="06", params=_PARAMS)
-@needs(_service)
-def updated(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
-    p = ctx.params
+@register("06.updated", title="A rolling update in batches", lab="06", params=_PARAMS,
+          needs=_NEEDS)
+def updated(ctx: CheckContext) -> CheckResult:
+    svc, p = found_service(ctx), ctx.params
     new, old = str(p["new_image"]), str(p["image"])
     how = f"`docker service update --image {new} {svc.name}`"
     details: dict[str, object] = {"image": svc.image, "update_status": _state(svc),
@@ -184,14 +174,12 @@ def updated(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
                   f"at a time{spacing}.", **details)
 
 
-@register("06.failure-action", title="A failed update pauses", lab="06", params=_PARAMS)
-@needs(_service)
-def failure_action(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
-    p = ctx.params
-    broken = str(p["broken_image"])
-    action = svc.update_config.failure_action if svc.update_config else "pause"
+@register("06.failure-action", title="A failed update pauses", lab="06", params=_PARAMS,
+          needs=_NEEDS)
+def failure_action(ctx: CheckContext) -> CheckResult:
+    svc, broken = found_service(ctx), str(ctx.params["broken_image"])
+    action, state = _action(svc), _state(svc)
     how = f"`docker service update --update-failure-action pause --image {broken} {svc.name}`"
-    state = _state(svc)
     details = {"image": svc.image, "update_status": state, "update_config": _policy(svc)}
     tried = any(t.image == broken for t in ctx.snapshot.tasks_of(svc.name, running=False))
     by_hand = svc.previous_image == broken  # an automatic rollback leaves no previous spec
@@ -228,10 +216,10 @@ def failure_action(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
         f"task(s) still run the old image, so the service keeps answering.", **details)
 
 
-@register("06.rollback", title="Roll back to v1", lab="06", params=_PARAMS)
-@needs(_service)
-def rollback(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
-    p = ctx.params
+@register("06.rollback", title="Roll back to v1", lab="06", params=_PARAMS,
+          needs=_NEEDS)
+def rollback(ctx: CheckContext) -> CheckResult:
+    svc, p = found_service(ctx), ctx.params
     old = str(p["image"])
     how = f"`docker service rollback {svc.name}`"
     state = _state(svc)
@@ -257,16 +245,15 @@ def rollback(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
                   f"(it was on {tag(svc.previous_image or '?')}).", **details)
 
 
-@register("06.continue", title="A failed update that carries on", lab="06", params=_PARAMS)
-@needs(_service)
-def carry_on(ctx: CheckContext, svc: ServiceInfo) -> CheckResult:
-    p = ctx.params
-    broken, par = str(p["broken_image"]), int(p["parallelism"])
-    action = svc.update_config.failure_action if svc.update_config else "pause"
+@register("06.continue", title="A failed update that carries on", lab="06", params=_PARAMS,
+          needs=_NEEDS)
+def carry_on(ctx: CheckContext) -> CheckResult:
+    svc, broken, par = found_service(ctx), str(ctx.params["broken_image"]), int(
+        ctx.params["parallelism"])
+    action, state = _action(svc), _state(svc)
     how = (f"`docker service update -d --update-failure-action continue --image {broken} "
            f"{svc.name}`")
     redo = f"roll back (`docker service rollback {svc.name}`), then {how}"
-    state = _state(svc)
     tasks = ctx.snapshot.tasks_of(svc.name, running=False)
     tried = sorted({t.slot for t in tasks if t.image == broken and t.slot is not None})
     # A task of a service that should run and "completes" has exited: a failure too.

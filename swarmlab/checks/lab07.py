@@ -16,12 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
-from swarmlab.checks.service_state import failing_reason, live_tasks, missing_service, settled
+from swarmlab.checks.services import failing_reason, live_tasks, missing_service, settled
 from swarmlab.errors import SwarmLabError
 from swarmlab.state import FileRef, ServiceInfo, Snapshot, TaskInfo
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('07')` again"
 _SECRET_PARAMS = {"secret": "db_password", "service": "db", "wait_s": 30}
 _CONFIG_PARAMS = {"config": "web_conf", "service": "site", "target": "/etc/httpd.conf",
                   "lines": ["A:127.0.0.1", "D:*"], "wait_s": 30}
@@ -130,12 +128,10 @@ def _ref(refs: tuple[FileRef, ...], name: str) -> FileRef | None:
 
 
 @register("07.secret", title="A password as a secret, not an environment variable", lab="07",
-          params=_SECRET_PARAMS)
+          params=_SECRET_PARAMS,
+          needs=("swarm",))
 def secret(ctx: CheckContext) -> CheckResult:
     name, svc_name = str(ctx.params["secret"]), str(ctx.params["service"])
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     create = f"`printf 'YOUR-PASSWORD' | docker secret create {name} -`"
     use = f"`docker service create --name {svc_name} --secret {name} swarmlab/tools`"
@@ -202,14 +198,12 @@ def _config_data(ctx: CheckContext, snap: Snapshot, name: str) -> bytes | None:
 
 
 @register("07.config", title="A web server's configuration as a config", lab="07",
-          params=_CONFIG_PARAMS)
+          params=_CONFIG_PARAMS,
+          needs=("swarm",))
 def config(ctx: CheckContext) -> CheckResult:
     p = ctx.params
     name, svc_name, target = str(p["config"]), str(p["service"]), str(p["target"])
     lines = [str(x) for x in p["lines"]]
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     use = (f"`docker service create --name {svc_name} --config source={name},target={target}"
            " swarmlab/web:v1`")

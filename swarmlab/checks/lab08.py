@@ -8,8 +8,9 @@ asking its own published port.
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import needs_ipvs, swarm_problem
-from swarmlab.checks.workload import (
+from swarmlab.checks.common import needs_ipvs
+from swarmlab.checks.requires import found_service, service, swarm
+from swarmlab.checks.services import (
     addresses_on,
     lab_node,
     missing_service,
@@ -18,10 +19,10 @@ from swarmlab.checks.workload import (
     settle,
     spread,
     task_name,
+    vip_on,
 )
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('08')` again"
 _PAIR = {"network": "appnet", "service": "web", "client": "client", "settle_s": 20}
 
 
@@ -33,26 +34,23 @@ def _create_hint(p: dict[str, object]) -> str:
             f"`docker service create --name {client} --network {net} swarmlab/tools`")
 
 
-def _pair_problem(ctx: CheckContext) -> tuple[Snapshot, CheckResult | None]:
+def _pair(ctx: CheckContext) -> CheckResult | None:
     """The overlay network and both services on it with Running tasks, or a FAIL."""
     p = ctx.params
     net, names = str(p["network"]), [str(p["service"]), str(p["client"])]
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return ctx.snapshot, problem
     snap = settle(ctx, names, float(p["settle_s"]))
     info = snap.network(net)
     if info is None:
-        return snap, ctx.fail(f"There is no network named {net}.", _create_hint(p),
+        return ctx.fail(f"There is no network named {net}.", _create_hint(p),
                               networks=[n.name for n in snap.networks])
     if info.driver != "overlay":
-        return snap, ctx.fail(
+        return ctx.fail(
             f"{net} is a {info.driver} network ({info.scope} scope): it lives on one engine "
             "only, so swarm services cannot use it.",
             f"remove it (`docker network rm {net}`) and create it with `--driver overlay`")
     if not info.attachable:
         users = [x.name for x in snap.services if net in x.networks]
-        return snap, ctx.fail(
+        return ctx.fail(
             f"{net} is an overlay network, but not attachable: plain containers (`docker run "
             f"--network {net}`) cannot join it, and the next exercises look around from one.",
             (f"`docker service rm {' '.join(users)}`, " if users else "")
@@ -61,23 +59,25 @@ def _pair_problem(ctx: CheckContext) -> tuple[Snapshot, CheckResult | None]:
     for name in names:
         svc = snap.service(name)
         if svc is None:
-            return snap, missing_service(ctx, snap, name, _create_hint(p))
+            return missing_service(ctx, snap, name, _create_hint(p))
         if net not in svc.networks:
             on = ", ".join(svc.networks) or "no network of its own (only ingress)"
-            return snap, ctx.fail(
+            return ctx.fail(
                 f"{name} is not on {net}; it is on {on}. Services talk by name only when "
                 "they share a network.",
                 f"`docker service update --network-add {net} {name}`", networks=list(svc.networks))
         if not snap.tasks_of(name):
-            return snap, not_running(ctx, snap, svc, svc.replicas)
-    return snap, None
+            return not_running(ctx, snap, svc, svc.replicas)
+    return None
 
 
-@register("08.overlay", title="Two services on one overlay network", lab="08", params=_PAIR)
+_PAIR_NEEDS = (swarm(), _pair)
+
+
+@register("08.overlay", title="Two services on one overlay network", lab="08", params=_PAIR,
+          needs=_PAIR_NEEDS)
 def overlay(ctx: CheckContext) -> CheckResult:
-    snap, problem = _pair_problem(ctx)
-    if problem is not None:
-        return problem
+    snap = ctx.snapshot
     net = str(ctx.params["network"])
     names = [str(ctx.params["service"]), str(ctx.params["client"])]
     tasks = [t for n in names for t in snap.tasks_of(n)]
@@ -91,18 +91,6 @@ def overlay(ctx: CheckContext) -> CheckResult:
 
 
 # ----- discovery ---------------------------------------------------------------------------
-def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:
-    """The service's virtual IP on ``network`` ("" when it has none there)."""
-    net = snap.network(network)
-    for raw in (snap.raw.get("services") or {}).get("body") or []:
-        if raw.get("ID") != svc.id or net is None:
-            continue
-        for v in (raw.get("Endpoint") or {}).get("VirtualIPs") or ():
-            if v.get("NetworkID") == net.id:
-                return str(v.get("Addr", "")).split("/")[0]
-    return ""
-
-
 def expected_lookups(snap: Snapshot, web: ServiceInfo, api: ServiceInfo,
                      net: str) -> dict[str, list[str]]:
     """What each name resolves to on ``net``: the dnsrr service to its task addresses, the
@@ -129,11 +117,10 @@ def read_addresses(answer: object) -> tuple[dict[str, list[str]] | None, str]:
 
 
 @register("08.discovery", title="Find services by name: vip and dnsrr", lab="08",
-          params={**_PAIR, "vip_service": "api", "vip_replicas": 2, "answer": None})
+          params={**_PAIR, "vip_service": "api", "vip_replicas": 2, "answer": None},
+          needs=_PAIR_NEEDS)
 def discovery(ctx: CheckContext) -> CheckResult:
-    snap, problem = _pair_problem(ctx)
-    if problem is not None:
-        return problem
+    snap = ctx.snapshot
     p = ctx.params
     web, api, net = str(p["service"]), str(p["vip_service"]), str(p["network"])
     create = (f"create the service {api} on {net} with {int(p['vip_replicas'])} replicas of "
@@ -211,11 +198,9 @@ def read_counts(answer: object) -> tuple[dict[str, int] | None, str]:
 
 
 @register("08.round-robin", title="Requests reach every replica", lab="08",
-          params={**_PAIR, "replicas": 4, "answer": None})
+          params={**_PAIR, "replicas": 4, "answer": None}, needs=_PAIR_NEEDS)
 def round_robin(ctx: CheckContext) -> CheckResult:
-    snap, problem = _pair_problem(ctx)
-    if problem is not None:
-        return problem
+    snap = ctx.snapshot
     p = ctx.params
     web, want = str(p["service"]), int(p["replicas"])
     svc = snap.service(web)
@@ -264,18 +249,12 @@ _FETCH = ("if command -v curl >/dev/null 2>&1; then curl -s -m 3 {url}; "
 
 
 @register("08.mesh", title="Any node's published port reaches the service", lab="08",
-          params={"service": "mesh", "port": 8080, "settle_s": 20})
+          params={"service": "mesh", "port": 8080, "settle_s": 20},
+          needs=(swarm(), service(how="on manager1: `docker service create --name {service} "
+                                  "--replicas 1 -p {port}:80 swarmlab/web:v1`")))
 def mesh(ctx: CheckContext) -> CheckResult:
     name, port = str(ctx.params["service"]), int(ctx.params["port"])
-    create = f"on manager1: `docker service create --name {name} --replicas 1 -p {port}:80 " \
-             "swarmlab/web:v1`"
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
-    snap = ctx.snapshot
-    svc = snap.service(name)
-    if svc is None:
-        return missing_service(ctx, snap, name, create)
+    snap, svc = ctx.snapshot, found_service(ctx)
     ports = [pt for pt in svc.ports if pt.published == port]
     if not ports:
         shown = ", ".join(f"{pt.published}->{pt.target}" for pt in svc.ports) or "no port"

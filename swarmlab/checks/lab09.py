@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import time
 
-from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.workload import (
-    in_task,
-    not_running,
-    per_node,
-    settled_service,
-    task_name,
-)
-from swarmlab.state import MountInfo, ServiceInfo, Snapshot, TaskInfo
+from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
+from swarmlab.checks.requires import found_service, running, service, swarm
+from swarmlab.checks.services import in_task, not_running, per_node, task_name
+from swarmlab.state import MountInfo, ServiceInfo, TaskInfo
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('09')` again"
 IMAGE = "swarmlab/db"
 SEED = "greeting"  # the record the image ships in /data
 
@@ -49,15 +43,15 @@ def _show(m: MountInfo) -> str:
     return f"type={m.type},source={m.source or '(anonymous)'},target={m.target}{opts}"
 
 
-def _mounted(ctx: CheckContext, name: str, kind: str, source: str, target: str,
-             how: str) -> tuple[Snapshot, ServiceInfo] | CheckResult:
-    """The settled service with the mount asked for; else the FAIL saying there is no
-    swarm or no such service, or what differs in its mount."""
-    found = settled_service(ctx, name, how, _NO_SWARM)
-    if isinstance(found, CheckResult):
-        return found
-    wrong = mount_problem(ctx, found[1], kind, source, target, how)
-    return found if wrong is None else wrong
+def _mounted(kind: str, source: str, how: str) -> tuple[Requirement, ...]:
+    """The settled service with the mount asked for (``source``: the parameter naming it;
+    ``how``: the command, ``{param}`` templates); else the FAIL saying there is no swarm or
+    no such service, or what differs in its mount."""
+    def mount(ctx: CheckContext) -> CheckResult | None:
+        p = ctx.params
+        return mount_problem(ctx, found_service(ctx), kind, str(p[source]), str(p["target"]),
+                             how.format(**p))
+    return swarm(), service(how=how, settle=True), mount
 
 
 def starts(log: str) -> list[str]:
@@ -68,22 +62,15 @@ def starts(log: str) -> list[str]:
 # ----- 09.volume --------------------------------------------------------------------------
 @register("09.volume", title="A named volume outlives its task", lab="09",
           params={"service": "db", "volume": "dbdata", "target": "/data", "node": "worker1",
-                  "settle_s": 25})
+                  "settle_s": 25},
+          needs=(*_mounted("volume", "volume", "on manager1: `docker service create --name "
+                           "{service} --constraint node.hostname=={node} --mount type=volume,"
+                           "source={volume},target={target} " + IMAGE + "`, then `docker "
+                           "service update --force {service}`"), running()))
 def volume(ctx: CheckContext) -> CheckResult:
-    p = ctx.params
-    name, vol, target, node = (str(p["service"]), str(p["volume"]), str(p["target"]),
-                               str(p["node"]))
-    how = (f"on manager1: `docker service create --name {name} --constraint "
-           f"node.hostname=={node} --mount type=volume,source={vol},target={target} {IMAGE}`, "
-           f"then `docker service update --force {name}`")
-    found = _mounted(ctx, name, "volume", vol, target, how)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
-    running = snap.tasks_of(name)
-    if not running:
-        return not_running(ctx, snap, svc, svc.replicas)
-    task = running[0]
+    p, snap = ctx.params, ctx.snapshot
+    name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
+    task = snap.tasks_of(name)[0]
     res = in_task(ctx, task, f"cat {target}/starts.log 2>&1")
     started = starts(res.stdout)
     me = task.container_id[:12]
@@ -109,23 +96,20 @@ def volume(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 09.nocopy --------------------------------------------------------------------------
+_NOCOPY = ("on manager1: `docker service create --name {service} --mount "
+           "type=volume,source={volume},target={target},volume-nocopy " + IMAGE + "`")
+
+
 @register("09.nocopy", title="volume-nocopy: a new volume stays empty", lab="09",
           params={"service": "db-empty", "volume": "emptydata", "target": "/data",
-                  "settle_s": 25})
+                  "settle_s": 25},
+          needs=(*_mounted("volume", "volume", _NOCOPY), running()))
 def nocopy(ctx: CheckContext) -> CheckResult:
-    p = ctx.params
+    p, snap, svc = ctx.params, ctx.snapshot, found_service(ctx)
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
-    how = (f"on manager1: `docker service create --name {name} --mount "
-           f"type=volume,source={vol},target={target},volume-nocopy {IMAGE}`")
-    found = _mounted(ctx, name, "volume", vol, target, how)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    how = _NOCOPY.format(**p)
     mount = next(m for m in svc.mounts if m.target.rstrip("/") == target)
-    running = snap.tasks_of(name)
-    if not running:
-        return not_running(ctx, snap, svc, svc.replicas)
-    files = {t: _listing(ctx, t, target) for t in running}
+    files = {t: _listing(ctx, t, target) for t in snap.tasks_of(name)}
     copied = [t for t, names in files.items() if SEED in names]
     shown = {f"{task_name(t)} on {t.node}": names for t, names in files.items()}
     if not mount.no_copy:
@@ -152,19 +136,19 @@ def _listing(ctx: CheckContext, task: TaskInfo, path: str) -> list[str]:
 
 
 # ----- 09.bind ----------------------------------------------------------------------------
+_BIND = ("create {source} on every node (`%node worker1 mkdir -p {source}`, ...), then on "
+         "manager1: `docker service create --name {service} --mode global --mount "
+         "type=bind,source={source},target={target} swarmlab/tools`")
+
+
 @register("09.bind", title="A bind mount needs its folder on every node", lab="09",
           params={"service": "site", "source": "/srv/swarmlab/site", "target": "/srv/site",
-                  "settle_s": 25})
+                  "settle_s": 25},
+          needs=_mounted("bind", "source", _BIND))
 def bind(ctx: CheckContext) -> CheckResult:
-    p = ctx.params
+    p, snap, svc = ctx.params, ctx.snapshot, found_service(ctx)
     name, source, target = str(p["service"]), str(p["source"]), str(p["target"])
-    how = (f"create {source} on every node (`%node worker1 mkdir -p {source}`, ...), then on "
-           f"manager1: `docker service create --name {name} --mode global --mount "
-           f"type=bind,source={source},target={target} swarmlab/tools`")
-    found = _mounted(ctx, name, "bind", source, target, how)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    how = _BIND.format(**p)
     if svc.mode != "global":
         return ctx.fail(f"{name} runs {svc.replicas} replica(s), not one task on every node.",
                         f"`docker service rm {name}`, then {how}")
@@ -195,17 +179,17 @@ def bind(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 09.per-node ------------------------------------------------------------------------
+_PER_NODE = ("on manager1: `docker service create --name {service} --mode global --mount "
+             "type=volume,source={volume},target={target} " + IMAGE + "`")
+
+
 @register("09.per-node", title="One volume name, one volume per node", lab="09",
-          params={"service": "notes", "volume": "notes", "target": "/data", "settle_s": 25})
+          params={"service": "notes", "volume": "notes", "target": "/data", "settle_s": 25},
+          needs=_mounted("volume", "volume", _PER_NODE))
 def per_node_data(ctx: CheckContext) -> CheckResult:
-    p = ctx.params
+    p, snap = ctx.params, ctx.snapshot
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
-    how = (f"on manager1: `docker service create --name {name} --mode global --mount "
-           f"type=volume,source={vol},target={target} {IMAGE}`")
-    found = _mounted(ctx, name, "volume", vol, target, how)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    how = _PER_NODE.format(**p)
     running = snap.tasks_of(name)
     nodes = sorted({t.node for t in running})
     if len(nodes) < 2:

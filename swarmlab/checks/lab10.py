@@ -7,23 +7,20 @@ both back, labels a node and pins a service to it.
 from __future__ import annotations
 
 from swarmlab import wait
-from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
-from swarmlab.checks.service_state import moved_away
-from swarmlab.checks.workload import (
+from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
+from swarmlab.checks.requires import found_service, service, swarm
+from swarmlab.checks.services import (
     label_rules,
     missing_service,
-    node_updated_at,
+    moved_away,
     not_running,
-    parse_time,
     per_node,
-    settled_service,
     spread,
     stuck_pending,
 )
-from swarmlab.state import NodeInfo, ServiceInfo, Snapshot
+from swarmlab.checks.times import node_updated_at, parse_time
+from swarmlab.state import NodeInfo, Snapshot
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('10')` again"
 _WEB = "on manager1: `docker service create --name web --replicas 6 swarmlab/web:v1`"
 
 
@@ -54,27 +51,27 @@ def _availability(ctx: CheckContext, snap: Snapshot, node: str, want: str,
                     availability={n.hostname: n.availability for n in snap.nodes})
 
 
-def _web_with(ctx: CheckContext, name: str, node: str, want: str,
-              cmd: str) -> tuple[Snapshot, ServiceInfo] | CheckResult:
-    """The settled service while ``node`` is ``want`` (drain, pause); else the FAIL saying
-    there is no swarm or no such service, or which node is ``want`` instead."""
-    found = settled_service(ctx, name, _WEB, _NO_SWARM)
-    if isinstance(found, CheckResult):
-        return found
-    wrong = _availability(ctx, found[0], node, want, cmd)
-    return found if wrong is None else wrong
+def _web_while(want: str, cmd: str) -> tuple[Requirement, ...]:
+    """The settled service while the ``node`` parameter is ``want`` (drain, pause); else the
+    FAIL saying there is no swarm or no such service, or which node is ``want`` instead
+    (``cmd``: the command, ``{param}`` templates)."""
+    def availability(ctx: CheckContext) -> CheckResult | None:
+        return _availability(ctx, ctx.snapshot, str(ctx.params["node"]), want,
+                             cmd.format(**ctx.params))
+    return swarm(), service(how=_WEB, settle=True), availability
 
 
 # ----- 10.drain ---------------------------------------------------------------------------
+_DRAIN = "on manager1: `docker node update --availability drain {node}`"
+
+
 @register("10.drain", title="Drain a node", lab="10",
-          params={"node": "worker1", "service": "web", "settle_s": 25})
+          params={"node": "worker1", "service": "web", "settle_s": 25},
+          needs=_web_while("drain", _DRAIN))
 def drain(ctx: CheckContext) -> CheckResult:
     node, name = str(ctx.params["node"]), str(ctx.params["service"])
-    cmd = f"on manager1: `docker node update --availability drain {node}`"
-    found = _web_with(ctx, name, node, "drain", cmd)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    cmd = _DRAIN.format(**ctx.params)
+    snap, svc = ctx.snapshot, found_service(ctx)
     if snap.tasks_on(node):  # draining takes seconds
         snap = wait.settle(ctx.refresh, timeout=float(ctx.params["settle_s"]),
                            ok=lambda s: not s.tasks_on(node)) or snap
@@ -101,17 +98,17 @@ def drain(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 10.pause ---------------------------------------------------------------------------
+_PAUSE = ("on manager1: `docker node update --availability pause {node}`, then "
+          "`docker service scale {service}={scale_to}`")
+
+
 @register("10.pause", title="Pause a node, then scale", lab="10",
-          params={"node": "worker2", "service": "web", "scale_to": 8, "settle_s": 25})
+          params={"node": "worker2", "service": "web", "scale_to": 8, "settle_s": 25},
+          needs=_web_while("pause", _PAUSE))
 def pause(ctx: CheckContext) -> CheckResult:
     node, name, want = (str(ctx.params["node"]), str(ctx.params["service"]),
                         int(ctx.params["scale_to"]))
-    cmd = (f"on manager1: `docker node update --availability pause {node}`, then "
-           f"`docker service scale {name}={want}`")
-    found = _web_with(ctx, name, node, "pause", cmd)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    snap, svc = ctx.snapshot, found_service(ctx)
     kept = snap.tasks_of(name)
     kept_here = [t for t in kept if t.node == node]
     if not kept_here:
@@ -144,11 +141,9 @@ def pause(ctx: CheckContext) -> CheckResult:
 
 # ----- 10.active --------------------------------------------------------------------------
 @register("10.active", title="Every node active again", lab="10",
-          params={"service": "web"})
+          params={"service": "web"},
+          needs=("swarm",))
 def active(ctx: CheckContext) -> CheckResult:
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     name = str(ctx.params["service"])
     if snap.service(name) is None:
@@ -178,14 +173,12 @@ def active(ctx: CheckContext) -> CheckResult:
 
 # ----- 10.label ---------------------------------------------------------------------------
 @register("10.label", title="Label a node", lab="10",
-          params={"node": "worker2", "label": "storage", "value": "ssd"})
+          params={"node": "worker2", "label": "storage", "value": "ssd"},
+          needs=("swarm",))
 def label(ctx: CheckContext) -> CheckResult:
     node, key, value = (str(ctx.params["node"]), str(ctx.params["label"]),
                         str(ctx.params["value"]))
     cmd = f"on manager1: `docker node update --label-add {key}={value} {node}`"
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     info, missing = _node(ctx, snap, node)
     if missing is not None:
@@ -213,19 +206,19 @@ def label(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 10.constraint ----------------------------------------------------------------------
+_PINNED = ("on manager1: `docker service create --name {service} --replicas {replicas} "
+           "--constraint 'node.labels.{label} == {value}' swarmlab/web:v1`")
+
+
 @register("10.constraint", title="Pin a service to labelled nodes", lab="10",
           params={"service": "fast", "label": "storage", "value": "ssd", "replicas": 3,
-                  "settle_s": 25})
+                  "settle_s": 25},
+          needs=(swarm(), service(how=_PINNED, settle=True)))
 def constraint(ctx: CheckContext) -> CheckResult:
-    p = ctx.params
+    p, snap, svc = ctx.params, ctx.snapshot, found_service(ctx)
     name, key, value, want = str(p["service"]), str(p["label"]), str(p["value"]), int(
         p["replicas"])
-    create = (f"on manager1: `docker service create --name {name} --replicas {want} "
-              f"--constraint 'node.labels.{key} == {value}' swarmlab/web:v1`")
-    found = settled_service(ctx, name, create, _NO_SWARM)
-    if isinstance(found, CheckResult):
-        return found
-    snap, svc = found
+    create = _PINNED.format(**p)
     rules = label_rules(svc.constraints)
     labelled = [n.hostname for n in snap.nodes if n.labels.get(key) == value]
     if (key, "==", value) not in rules:

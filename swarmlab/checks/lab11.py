@@ -7,8 +7,7 @@ never read or shown: only where the db says its password came from.
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
-from swarmlab.checks.workload import (
+from swarmlab.checks.services import (
     in_task,
     label_rules,
     not_running,
@@ -18,7 +17,6 @@ from swarmlab.checks.workload import (
 )
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('11')` again"
 STACK_LABEL = "com.docker.stack.namespace"
 SECRET_ENV, PLAIN_ENV = "DB_PASSWORD_FILE", "DB_PASSWORD"
 
@@ -36,14 +34,12 @@ def _answer(ctx: CheckContext, task: TaskInfo, port: int) -> str:
 
 
 @register("11.stack", title="Deploy the stack: web, api and db", lab="11",
-          params={"stack": "app", "folder": "/srv/swarmlab/app", "settle_s": 40})
+          params={"stack": "app", "folder": "/srv/swarmlab/app", "settle_s": 40},
+          needs=("swarm",))
 def stack(ctx: CheckContext) -> CheckResult:
     p = ctx.params
     name, folder = str(p["stack"]), str(p["folder"])
     deploy = f"on manager1: `cd {folder} && docker stack deploy -c stack.yml {name}`"
-    problem = swarm_problem(ctx, _NO_SWARM)
-    if problem is not None:
-        return problem
     snap = ctx.snapshot
     svcs = stack_services(snap, name)
     if not svcs:

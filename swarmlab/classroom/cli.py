@@ -6,14 +6,10 @@ from pathlib import Path
 
 import click
 
+from swarmlab.friendly import friendly
+
 CLASS = click.option("--name", "-n", default="class", show_default=True,
                      help="Class name (its students' clusters are <name>-<student>).")
-
-
-def _friendly(fn):  # type: ignore[no-untyped-def]
-    from swarmlab.cli import friendly
-
-    return friendly(fn)
 
 
 @click.group(name="class")
@@ -49,7 +45,7 @@ def plan(students: int) -> None:
 def up(name: str, students: int | None, roster: Path | None, port: int, ip: str, eager: bool,
        password: str | None, instructor_password: str | None) -> None:
     """Start the class: JupyterHub, a lab server per student at first login, clusters."""
-    _friendly(_up)(name, students, roster, port, ip, eager, password, instructor_password)
+    friendly(_up)(name, students, roster, port, ip, eager, password, instructor_password)
 
 
 def _up(name: str, students: int | None, roster: Path | None, port: int, ip: str, eager: bool,
@@ -69,7 +65,7 @@ def _up(name: str, students: int | None, roster: Path | None, port: int, ip: str
 @CLASS
 def status(name: str) -> None:
     """Students, their cluster's state, whether their lab server runs."""
-    _friendly(_status)(name)
+    friendly(_status)(name)
 
 
 def _status(name: str) -> None:
@@ -90,7 +86,7 @@ def _status(name: str) -> None:
               help="Also read each student's last commands from their nodes.")
 def progress(name: str, csv_file: Path | None, commands: bool) -> None:
     """The board in a terminal: students x exercises, who is stuck; or a CSV export."""
-    _friendly(_progress)(name, csv_file, commands)
+    friendly(_progress)(name, csv_file, commands)
 
 
 def _progress(name: str, csv_file: Path | None, commands: bool) -> None:
@@ -116,7 +112,7 @@ def reset(name: str, student: str, lab_id: str | None) -> None:
     """A student's cluster to a lab's start, or removed (made again at their next start_lab)."""
     from swarmlab.classroom import hub
 
-    _friendly(hub.reset)(name, student, lab_id, echo=click.echo)
+    friendly(hub.reset)(name, student, lab_id, echo=click.echo)
 
 
 @class_group.command()
@@ -126,4 +122,4 @@ def down(name: str, purge: bool) -> None:
     """Stop the hub, its proxy and every server; remove every student's cluster."""
     from swarmlab.classroom import hub
 
-    _friendly(hub.down)(name, purge, echo=click.echo)
+    friendly(hub.down)(name, purge, echo=click.echo)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
 from dataclasses import asdict, dataclass, field
@@ -25,10 +26,12 @@ from typing import Any
 
 from swarmlab.classroom.roster import INSTRUCTOR
 from swarmlab.errors import SpecError
+from swarmlab.jupyter_defaults import write_quiet_settings
 
 ROOT_ENV = "SWARMLAB_CLASS_ROOT"
 STUDENT_MIN, ADMIN_MIN = 8, 32  # JupyterHub's SharedPasswordAuthenticator's minimums
 PORT_ROLES = ("proxy (the students' address)", "hub API", "proxy API", "board service")
+LABS = Path(__file__).resolve().parents[2] / "labs"  # the notebooks students copy
 
 
 def class_root() -> Path:
@@ -243,13 +246,23 @@ def apply(c: Any, folder: str) -> None:
         return student_environment(settings, spawner.user.name)
 
     def prepare_home(spawner: Any) -> None:
-        from swarmlab.classroom.hub import prepare_student
-
         prepare_student(settings, spawner.user.name)
         spawner.environment = environment(spawner)
 
     c.Spawner.pre_spawn_hook = prepare_home
     c.JupyterHub.default_url = landing
+
+
+def prepare_student(settings: ClassSettings, student: str) -> Path:
+    """The student's folder (their HOME) with their own copy of ``labs/``."""
+    home = settings.student_home(student)
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "labs").exists():
+        shutil.copytree(settings.labs_source or LABS, home / "labs",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
+                                                     "solutions"))
+    write_quiet_settings(home / ".jupyter" / "lab" / "user-settings")
+    return home
 
 
 def landing(handler: Any) -> str:

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from swarmlab.classroom import TRUST_MODEL, cards, plan, processes, roster
 from swarmlab.classroom.config import (
+    LABS,
     ClassSettings,
     check_passwords,
     check_ports,
     class_dir,
     config_file_text,
     new_password,
+    prepare_student,
     write_passwords,
     write_private,
 )
@@ -30,7 +32,6 @@ from swarmlab.classroom.install import ensure_hub, ensure_proxy
 from swarmlab.errors import ClusterNotFound, SpecError
 
 Echo = Callable[[str], None]
-LABS = Path(__file__).resolve().parents[2] / "labs"
 HUB_PID = Path("hub") / "jupyterhub.pid"
 
 
@@ -126,20 +127,6 @@ def _write_folder(settings: ClassSettings, student_pw: str, admin_pw: str) -> No
     records.session_start("-", path=settings.progress_db)  # creates the database
     for student in settings.students:
         prepare_student(settings, student)
-
-
-def prepare_student(settings: ClassSettings, student: str) -> Path:
-    """The student's folder (their HOME) with their own copy of ``labs/``."""
-    home = settings.student_home(student)
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "labs").exists():
-        shutil.copytree(settings.labs_source or LABS, home / "labs",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
-                                                     "solutions"))
-    from swarmlab.jupyter_defaults import write_quiet_settings
-
-    write_quiet_settings(home / ".jupyter" / "lab" / "user-settings")
-    return home
 
 
 def _make_clusters(settings: ClassSettings, echo: Echo) -> None:

@@ -9,8 +9,8 @@ def test_doctor_runs_for_real_here_and_leaves_no_test_node(host_engine):
     ok = run_doctor(echo=lines.append)
     text = "\n".join(lines)
     assert ok, text
-    for name in ("docker engine", "node privileges", "cgroups", "storage driver",
-                 "memory and disk", "IPVS", "graphviz", "images"):
+    for name in ("host", "docker engine", "rootful engine", "cgroup layout", "node privileges",
+                 "cgroups", "storage driver", "memory and disk", "IPVS", "graphviz", "images"):
         assert name in text, name
-    assert "[PASS] cgroups" in text
+    assert "[PASS] cgroups" in text and "[PASS] host: Linux" in text
     assert leftovers(f"doctor-{os.getpid()}") == NOTHING

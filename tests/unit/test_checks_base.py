@@ -214,3 +214,45 @@ def test_settled_service_gives_the_service_or_says_there_is_no_swarm_or_no_servi
     assert missing.hint == "the name must be exactly db: create db"
     no_swarm = settled_service(ctx("no-swarm"), "web", "create web", "start the lab")
     assert isinstance(no_swarm, CheckResult) and no_swarm.hint == "start the lab"
+
+
+def test_declared_needs_run_first_in_order_and_the_first_missing_one_is_the_verdict():
+    from swarmlab.checks.requires import found_service, service
+
+    ran: list[str] = []
+
+    @register("99.needs", title="t", lab="99", params={"service": "web", "settle_s": 0},
+              needs=("swarm", service(how="create {service}")))
+    def uses(ctx: CheckContext) -> CheckResult:
+        ran.append(found_service(ctx).name)
+        return ctx.ok("ran")
+
+    try:
+        def judge(snap: str, **params: object) -> CheckResult:
+            res = run_checks(fake_lab(), ["99.needs"], snapshot=snapshot(snap), **params)
+            assert isinstance(res, CheckResult)
+            return res
+
+        assert judge("services").passed and ran == ["web"]
+        no_swarm = judge("no-swarm")
+        assert no_swarm.status is Status.FAIL and "There is no swarm" in no_swarm.message
+        assert no_swarm.hint == "this lab needs the swarm: run `lab = swarmlab.start_lab('99')` again"
+        missing = judge("services", service="db")
+        assert missing.message == "There is no service named db; the swarm has agent, hello, web."
+        assert missing.hint == "the name must be exactly db: create db" and ran == ["web"]
+    finally:
+        REGISTRY.pop("99.needs")
+
+
+def test_a_named_need_must_be_known():
+    with pytest.raises(ValueError, match="needs 'volume:x': known are service, swarm"):
+        register("99.bad", title="t", lab="99", needs=("volume:x",))
+
+
+def test_service_by_name_in_needs():
+    from swarmlab.checks.base import requirement
+
+    ctx = CheckContext(fake_lab(), {"service": "web"}, snapshot("services"))
+    assert requirement("service:web")(ctx) is None and ctx.found["service"].name == "web"
+    assert requirement("service:{service}")(ctx) is None
+    assert requirement("service:nope")(ctx).message.startswith("There is no service named nope")

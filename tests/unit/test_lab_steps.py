@@ -148,3 +148,17 @@ def test_a_cluster_larger_than_free_memory_is_refused_before_anything_is_made(mo
     with pytest.raises(CapabilityMissing, match="fewer nodes"):
         Lab.up("t-mem", managers=3, workers=40, provider="dind", provider_obj=prov, quiet=True)
     assert prov.calls == []
+
+
+def test_a_rootless_engine_is_refused_before_anything_is_made(monkeypatch):
+    monkeypatch.setattr(host, "mem_available_kib", lambda: 20_000_000)
+
+    class Rootless:
+        def info(self):
+            return {"SecurityOptions": ["name=seccomp,profile=builtin", "name=rootless"]}
+
+    prov = RecordingProvider()
+    prov.check_capacity = DindProvider(client=Rootless()).check_capacity
+    with pytest.raises(CapabilityMissing, match="rootless.*--provider vm"):
+        Lab.up("t-rootless", provider="dind", provider_obj=prov, quiet=True)
+    assert prov.calls == []

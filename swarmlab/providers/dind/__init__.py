@@ -14,7 +14,7 @@ from typing import Any
 import docker.errors
 
 from swarmlab import engine
-from swarmlab.errors import ClusterNotFound, ProviderError
+from swarmlab.errors import CapabilityMissing, ClusterNotFound, ProviderError
 from swarmlab.node import Node, sort_nodes
 from swarmlab.progress import Steps
 from swarmlab.providers import labels as L
@@ -40,9 +40,16 @@ class DindProvider(HostEngineImages):
         self.ssh_pubkey = ssh_pubkey
 
     def check_capacity(self, count: int) -> None:
-        """Refuse a cluster that cannot fit in free memory, before creating anything."""
+        """Refuse a cluster that cannot fit in free memory, or a rootless engine (the nodes'
+        own engines need real root), before creating anything."""
         require_memory(count * NODE_MIB, f"{count} nodes need about {{need}} MiB but only "
                        "{free} MiB is free. Use fewer nodes (--workers) or close other programs.")
+        if "rootless" in " ".join(self.client.info().get("SecurityOptions") or []):
+            raise CapabilityMissing(
+                "The Docker engine runs rootless: the engines inside the nodes need real root "
+                "(mounts, cgroups, iptables), which a rootless engine cannot give. Use a "
+                "rootful Docker engine (`sudo systemctl enable --now docker`, then `docker "
+                "context use default`), or the vm provider (`swarmlab up --provider vm`).")
 
     # ----- finding ---------------------------------------------------------------
     def _containers(self, lab: str) -> list[Any]:

@@ -1,25 +1,14 @@
-"""Preflight: each item PASS / WARN / FAIL with the fix in one line.
-
-Every item is a pure function of what a probe read (``docker info``, /proc files, a
-test node's answers), so each can be unit-tested on a faked input; ``run_doctor``
-gathers the real inputs.
-"""
+"""The preflight items about the engine, the nodes and the host's resources: each a pure
+function of what a probe read (``docker info``, /proc files, a test node's answers)."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
-import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from swarmlab import engine, host
-from swarmlab.errors import SwarmLabError
-from swarmlab.images import image_table
-from swarmlab.lab import Lab
-from swarmlab.providers.dind import NODE_MIB, DindProvider
+from swarmlab.providers.dind import NODE_MIB
 
 NODE_DISK_MIB = 150  # a node's /var/lib/docker with the lab images and some tasks
 IMAGE_DISK_MIB = 600  # the node image and its base
@@ -38,38 +27,6 @@ class Item:
 
 
 # ----- items: pure functions of probe results ----------------------------------------
-def engine_item(version: dict[str, Any] | None, error: str = "") -> Item:
-    if version is None:
-        return Item("docker engine", "FAIL", error or "no engine answers",
-                    "run ./lab.sh (installs and starts Docker on Debian/Ubuntu), or start Docker")
-    return Item("docker engine", "PASS",
-                f"{version.get('Version')} (API {version.get('ApiVersion')})")
-
-
-def rootless_item(info: dict[str, Any]) -> Item:
-    opts = " ".join(info.get("SecurityOptions") or [])
-    if "rootless" in opts:
-        return Item("rootful engine", "FAIL", "the engine runs rootless: it cannot give "
-                    "Docker-in-Docker nodes the privileges they need",
-                    "use a rootful Docker engine (or --provider vm)")
-    return Item("rootful engine", "PASS", "the engine runs as root")
-
-
-def desktop_item(info: dict[str, Any]) -> Item | None:
-    os_name = str(info.get("OperatingSystem", ""))
-    if "Docker Desktop" not in os_name:
-        return None
-    return Item("Docker Desktop", "PASS", f"{os_name}: nodes run in Desktop's Linux VM, whose "
-                "kernel has IPVS, so the routing mesh works; node addresses are reachable "
-                "only from inside that VM (use `swarmlab exec`, not the host shell)")
-
-
-def privilege_item(privileged: bool) -> Item:
-    how = "--privileged" if privileged else \
-        "--cap-add ALL --cap-drop SYS_RESOURCE (this host refuses --privileged)"
-    return Item("node privileges", "PASS", f"nodes run with {how}")
-
-
 def cgroup_item(info: dict[str, Any], node_probe: dict[str, str] | None) -> Item:
     version = str(info.get("CgroupVersion") or "1")
     if node_probe is None:
@@ -153,62 +110,3 @@ def images_item(rows: list[dict[str, str]]) -> Item:
     node_missing = any(r["state"] == "missing" and "node" in r["image"] for r in rows)
     return Item("images", "FAIL" if node_missing else "WARN", "; ".join(bad),
                 "swarmlab images build")
-
-
-# ----- probes: read the real machine --------------------------------------------------
-def probe_node(client: Any) -> dict[str, str] | None:
-    """Make a throwaway node, run a container inside it, report; always removes it."""
-    name = f"doctor-{os.getpid()}"
-    try:
-        lab = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
-        node = lab.nodes[0]
-        task = node.run("docker run --rm swarmlab/tools:latest true", timeout=120)
-        driver = node.run("docker info -f '{{.Driver}}'").stdout.strip()
-        why = task.stderr.strip() or task.stdout.strip() or "no output"
-        if task.exit_code == 124:
-            why = "no answer within 120s (is the machine overloaded?)"
-        return {"task": "ok" if task.ok else f"exit {task.exit_code}: {why}", "driver": driver}
-    except SwarmLabError:
-        return None
-    finally:
-        DindProvider(client).delete(name)
-
-
-def _engine_items(client: Any, lab: str, nodes: int, deep: bool) -> list[Item]:
-    info = client.info()
-    rows = image_table(client)
-    items = [rootless_item(info), images_item(rows)]
-    desktop = desktop_item(info)
-    if desktop:
-        items.append(desktop)
-    node_ok = any(r["state"] != "missing" for r in rows if "node" in r["image"])
-    prov = DindProvider(client)
-    if node_ok:
-        items.append(privilege_item(prov.privileged_works()))
-    probe = probe_node(client) if (deep and node_ok) else None
-    items += [cgroup_item(info, probe), storage_item(str(info.get("Driver")), probe)]
-    root = info.get("DockerRootDir") or "/var/lib/docker"
-    disk = shutil.disk_usage(root if Path(root).exists() else "/").free // 2**20
-    items.append(resources_item(host.mem_available_kib(), disk, nodes, node_ok))
-    items.append(subnet_item(prov.lab_subnet(lab), host.routes()))
-    return items
-
-
-def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None] = print,
-               deep: bool = True) -> bool:
-    """Print every item; True when nothing FAILs."""
-    items: list[Item] = []
-    try:
-        client = engine.connect(timeout=10)
-        items.append(engine_item(client.version()))
-    except SwarmLabError as e:
-        client = None
-        items.append(engine_item(None, str(e).splitlines()[0]))
-    if client is not None:
-        items += _engine_items(client, lab, nodes, deep)
-    items.append(ipvs_item(*host.ipvs()))
-    items.append(bridge_nf_item(host.bridge_nf_call_iptables()))
-    items.append(graphviz_item(shutil.which("dot")))
-    for item in items:
-        echo(item.line())
-    return all(i.status != "FAIL" for i in items)
