@@ -103,6 +103,14 @@ def ipvs_item(present: bool, why: str) -> Item:
     )
 
 
+def ipsec_item(present: bool, why: str) -> Item:
+    if present:
+        return Item("IPsec (encrypted overlays)", "PASS", why)
+    return Item("IPsec (encrypted overlays)", "WARN",
+                f"{why}: `--opt encrypted` overlay networks cannot carry traffic; lab 15 "
+                "skips that check", "`sudo modprobe esp4` on the host, or use --provider vm")
+
+
 def bridge_nf_item(value: str | None) -> Item:
     if value is None:
         return Item("bridge-nf-call-iptables", "WARN", "br_netfilter is not loaded",
@@ -207,6 +215,7 @@ def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None]
     if client is not None:
         items += _engine_items(client, lab, nodes, deep)
     items.append(ipvs_item(*host.ipvs()))
+    items.append(ipsec_item(*host.ipsec()))
     items.append(bridge_nf_item(host.bridge_nf_call_iptables()))
     items.append(graphviz_item(shutil.which("dot")))
     for item in items:
