@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs
 from swarmlab.checks.workload import (
@@ -128,7 +129,10 @@ def oom(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResult:
     snap, svc = found
     _, limit = resources(snap, svc, "Limits")
     _, reserved = resources(snap, svc, "Reservations")
-    tasks = snap.tasks_of(svc.name, running=False)
+    if limit and not killed_under(snap, svc.name, limit):  # the first kill takes seconds
+        snap = wait.settle(ctx.refresh, timeout=float(ctx.params["settle_s"]),
+                           ok=lambda s: bool(killed_under(s, svc.name, limit))) or snap
+    tasks = under_limit(snap, svc.name, limit)
     exits = sorted({t.exit_code for t in tasks if t.exit_code is not None})
     if not limit:
         said = (f"reserves {size(reserved)} but has no memory limit: a reservation is room "
@@ -136,7 +140,7 @@ def oom(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResult:
         return ctx.fail(f"{svc.name} {said}, so its tasks may take what they like "
                         f"(exit codes seen: {exits or 'none yet'}).",
                         f"`docker service update -d --limit-memory 32m {svc.name}`", exits=exits)
-    killed = [t for t in tasks if t.exit_code == 137]
+    killed = killed_under(snap, svc.name, limit)
     if not killed:
         done = [t for t in tasks if t.state == "complete"]
         state = why_not_running(snap, svc.name) or "tasks still starting"
@@ -160,6 +164,18 @@ def oom(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResult:
     return ctx.ok(f"{len(killed)} task(s) of {svc.name} were killed with exit code 137 for "
                   f"going over their {size(limit)} limit; {proof}.", exits=exits,
                   last_killed=f"{last.node}: {last.error or last.message}")
+
+
+def under_limit(snap: Snapshot, name: str, limit: int) -> list[TaskInfo]:
+    """Tasks of ``name`` made with the memory limit ``limit`` (not those of an earlier spec)."""
+    limits = {str(t.get("ID")): int((((t.get("Spec") or {}).get("Resources") or {})
+                                     .get("Limits") or {}).get("MemoryBytes") or 0)
+              for t in (snap.raw.get("tasks") or {}).get("body") or []}
+    return [t for t in snap.tasks_of(name, running=False) if limits.get(t.id, 0) == limit]
+
+
+def killed_under(snap: Snapshot, name: str, limit: int) -> list[TaskInfo]:
+    return [t for t in under_limit(snap, name, limit) if t.exit_code == 137]
 
 
 # ----- 14.spread ----------------------------------------------------------------------------
@@ -189,8 +205,9 @@ def spread_zones(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> Chec
         said = f"spreads over {', '.join(prefs)}" if prefs else "has no placement preference"
         return ctx.fail(f"{svc.name} {said}, not node.labels.{key}: without it the scheduler "
                         "spreads tasks over nodes, not zones.",
-                        f"`docker service update -d --placement-pref-add "
-                        f"spread=node.labels.{key} {svc.name}`", prefs=prefs, **details)
+                        f"`docker service update -d --force --placement-pref-add "
+                        f"spread=node.labels.{key} {svc.name}` (--force: tasks already placed "
+                        "do not move by themselves)", prefs=prefs, **details)
     running = snap.tasks_of(svc.name)
     if svc.replicas != want or len(running) != want:
         return not_running(ctx, snap, svc, want) if svc.replicas == want else ctx.fail(
@@ -234,6 +251,12 @@ def max_per_node(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> Chec
         return ctx.fail(f"{svc.name} asks for {svc.replicas} replicas, not {want}: ask for more "
                         "tasks than there are nodes to see one wait.",
                         f"`docker service scale -d {svc.name}={want}`", tasks_per_node=counts)
+    crowded = {n: c for n, c in counts.items() if c > 1}
+    if crowded:
+        return ctx.fail(f"{svc.name} allows one task per node, but {spread(crowded)} still "
+                        "run more: they were placed before the limit was set.",
+                        f"`docker service update -d --force {svc.name}` places them again",
+                        tasks_per_node=counts)
     held = pending(snap, svc.name, "max replicas per node")
     if not held:
         return not_running(ctx, snap, svc, want)
