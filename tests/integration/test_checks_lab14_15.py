@@ -96,6 +96,8 @@ def test_a_locked_manager_fails_until_it_is_unlocked(lab15: swarmlab.Lab):
     lab15.wait_ready()
     res = passes(lab15, "15.autolock")
     assert key not in str(res) + repr(res.details)
+    swarmlab.start_lab("15", name=lab15.name, quiet=True)  # the next lab starts unlocked
+    fails(lab15, "15.autolock", "Autolock is off")
 
 
 def test_an_overlay_without_encryption_is_named(lab15: swarmlab.Lab):

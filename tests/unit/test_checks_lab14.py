@@ -113,3 +113,16 @@ def test_max_per_node_of_two_is_named():
 def test_max_per_node_with_too_few_replicas_to_see_one_wait_fails():
     res = check("14.max-per-node", "one-max1", replicas=3)
     assert res.status is Status.FAIL and "4 replicas, not 3" in res.message
+
+
+# ----- rules added to running services ------------------------------------------------------
+def test_a_spread_preference_added_to_running_tasks_moves_nothing_until_forced():
+    res = check("14.spread", "zoned-one-rules-added-late")
+    assert res.status is Status.FAIL and "not even over the zones" in res.message
+    assert "--force zoned" in res.hint
+
+
+def test_a_per_node_maximum_added_to_running_tasks_moves_nothing_until_forced():
+    res = check("14.max-per-node", "zoned-one-rules-added-late")
+    assert res.status is Status.FAIL and "still run more" in res.message
+    assert "--force one" in res.hint
