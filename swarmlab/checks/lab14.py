@@ -64,6 +64,12 @@ def pending(snap: Snapshot, name: str, why: str) -> list[TaskInfo]:
             and t.state == "pending" and why in (t.error + t.message).lower()]
 
 
+def waiting(held: list[TaskInfo], verb: str) -> str:
+    """``1 stays Pending: "no suitable node (...)"``."""
+    said = (held[0].error or held[0].message).strip()
+    return f"{len(held)} {verb if len(held) == 1 else verb[:-1]} Pending: \"{said}\""
+
+
 def _service(name: str, create: str) -> Any:
     """A ``needs`` finder: the settled service ``name`` (its ``create`` command in the
     hint when it is missing)."""
@@ -108,7 +114,7 @@ def reserve(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResu
             f"--reserve-cpu N {svc.name}` with N = a node's CPUs", **details)
     where = spread(per_node(running))
     return ctx.ok(f"{len(running)} of {want} tasks of {svc.name} run ({where}); "
-                  f"{len(held)} stay Pending: \"{(held[0].error or held[0].message).strip()}\". "
+                  f"{waiting(held, 'stays')}. "
                   f"Each reserves {what}.", **details)
 
 
@@ -261,5 +267,5 @@ def max_per_node(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> Chec
     if not held:
         return not_running(ctx, snap, svc, want)
     return ctx.ok(f"{svc.name} runs one task on each of {len(counts)} nodes ({spread(counts)}); "
-                  f"{len(held)} wait Pending: \"{(held[0].error or held[0].message).strip()}\".",
+                  f"{waiting(held, 'waits')}.",
                   tasks_per_node=counts)
