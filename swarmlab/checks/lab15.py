@@ -158,6 +158,13 @@ def autolock(ctx: CheckContext) -> CheckResult:
         return ctx.fail("Autolock is off: a restarted manager starts without asking for a key.",
                         "on manager1: `docker swarm update --autolock=true` (it prints the "
                         "unlock key: keep it somewhere safe, never in a log)")
+    typed = [e.node for e in ctx.history() if "SWMKEY-1-" in e.source]
+    if typed:  # never repeat the key itself
+        return ctx.fail(f"The unlock key was typed into a command on {', '.join(typed)}: it "
+                        "is now in that node's command history, readable by anyone there.",
+                        "make a new key, and keep it out of commands: on manager1 `docker swarm "
+                        "unlock-key --rotate -q > /dev/null`, then give it to `docker swarm "
+                        "unlock` on its standard input (as the solution does)")
     state = ctx.probe(node, "docker info -f '{{.Swarm.LocalNodeState}}'", timeout=15)
     if state.stdout.strip() == "locked":
         return ctx.fail(f"{node} is locked: its engine restarted and waits for the unlock key.",

@@ -181,3 +181,14 @@ def test_doctor_warns_without_ipsec_and_names_the_fix():
     item = doctor.ipsec_item(False, "no ESP")
     assert item.status == "WARN" and "lab 15 skips" in item.detail and "esp4" in item.fix
     assert doctor.ipsec_item(True, "ok").status == "PASS"
+
+
+def test_an_unlock_key_typed_into_a_command_is_named_and_not_repeated():
+    key = "SWMKEY-1-fakefakefakefakefakefakefakefakefake1234"
+    res = check("15.autolock", "dr-autolocked", events=(("start", "manager2", LATER),),
+                history={"manager1": AUTOLOCKED,
+                         "manager2": entry(f"echo {key} | docker swarm unlock", at=AUTOLOCK_AT)},
+                replies={"manager2": {"docker info": "active\n"}})
+    assert res.status is Status.FAIL and "typed into a command on manager2" in res.message
+    assert "unlock-key --rotate" in res.hint
+    assert key not in str(res) + repr(res.details) + repr(res.as_dict())
