@@ -12,7 +12,7 @@ from typing import Any
 from swarmlab.capabilities import IPSEC_HOW, ipsec_available
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import swarm_problem
-from swarmlab.checks.workload import parse_time, per_node, spread
+from swarmlab.checks.workload import parse_time, per_node, settle, spread
 from swarmlab.state import Snapshot
 
 _NO_SWARM = ("the swarm is gone or has no leader: if manager2 and manager3 are stopped, force "
@@ -109,7 +109,7 @@ def force_new(ctx: CheckContext) -> CheckResult:
 
 # ----- 15.restored --------------------------------------------------------------------------
 @register("15.restored", title="Restore the lost managers", lab="15",
-          params={"service": "keep", "managers": 3})
+          params={"service": "keep", "managers": 3, "settle_s": 30})
 def restored(ctx: CheckContext) -> CheckResult:
     name, want = str(ctx.params["service"]), int(ctx.params["managers"])
     found = _swarm(ctx)
@@ -135,13 +135,15 @@ def restored(ctx: CheckContext) -> CheckResult:
     members = raft_members(snap)
     if len(members) != want or snap.leader is None:
         return ctx.fail(f"The swarm has {len(members)} managers, not {want}.", how)
+    leader = snap.leader.hostname
+    snap = settle(ctx, [name], float(ctx.params["settle_s"]))  # tasks of lost nodes move
     svc = snap.service(name)
     running = snap.tasks_of(name)
     if svc is None or (svc.replicas or 0) > len(running):
         return ctx.fail(f"{name} runs {len(running)} task(s) of {svc.replicas if svc else '?'}.",
                         "give the tasks a few seconds to start, and check again")
     return ctx.ok(f"{want} managers again ({', '.join(members)}), "
-                  f"{snap.leader.hostname} leads; {name} runs {len(running)} tasks on "
+                  f"{leader} leads; {name} runs {len(running)} tasks on "
                   f"{spread(per_node(running))}.")
 
 
