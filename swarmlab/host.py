@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from swarmlab.capabilities import IPSEC_PROBE, ipsec_why
+
 
 def read(path: str) -> str | None:
     """A small /proc or /sys file's text, or None when it cannot be read."""
@@ -73,6 +75,14 @@ def ipvs() -> tuple[bool, str]:
     return False, f"the kernel ({os.uname().release}) has no ip_vs module"
 
 
+def ipsec() -> tuple[bool, str]:
+    """Encrypted overlay networks need the kernel's IPsec (ESP, AES-GCM), and why."""
+    if not (is_root() and shutil.which("unshare") and shutil.which("ip")):
+        return False, "not probed (needs root, unshare and ip)"
+    r = subprocess.run(["sh", "-c", IPSEC_PROBE], capture_output=True, text=True)
+    return ipsec_why(r.stdout, "the host")
+
+
 def cgroup_version() -> str:
     """"2" on a unified (cgroup v2) hierarchy, else "1"."""
     return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
@@ -114,5 +124,6 @@ def kvm_usable() -> bool:
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-__all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_version", "facts", "ipvs",
-           "is_root", "kvm_usable", "mem_available_kib", "mem_available_mib", "read", "routes"]
+__all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_version", "facts", "ipsec",
+           "ipvs", "is_root", "kvm_usable", "mem_available_kib", "mem_available_mib", "read",
+           "routes"]

@@ -41,6 +41,8 @@ LABS: dict[str, LabShape] = {
     "09": LabShape("Volumes"),
     "10": LabShape("Node management"),
     "11": LabShape("A stack"),
+    "14": LabShape("Resources and placement"),
+    "15": LabShape("Disaster recovery and the swarm's secrets", managers=3, workers=1),
 }
 PARAMS_ENV = "SWARMLAB_LAB_PARAMS"  # JSON, used by the notebook tests to shorten waits
 

@@ -24,6 +24,7 @@ from swarmlab.doctor.items import (
     cgroup_item,
     graphviz_item,
     images_item,
+    ipsec_item,
     ipvs_item,
     resources_item,
     storage_item,
@@ -101,6 +102,7 @@ def run_doctor(lab: str = "default", nodes: int = 3, echo: Callable[[str], None]
         items += _engine_items(client, lab, nodes, deep)
     if host.facts()["platform"] == "linux":  # elsewhere /proc is not the nodes' kernel's
         items.append(ipvs_item(*host.ipvs()))
+        items.append(ipsec_item(*host.ipsec()))
         items.append(bridge_nf_item(host.bridge_nf_call_iptables()))
     items.append(graphviz_item(shutil.which("dot")))
     for item in items:

@@ -60,6 +60,14 @@ def ipvs_item(present: bool, why: str) -> Item:
     )
 
 
+def ipsec_item(present: bool, why: str) -> Item:
+    if present:
+        return Item("IPsec (encrypted overlays)", "PASS", why)
+    return Item("IPsec (encrypted overlays)", "WARN",
+                f"{why}: `--opt encrypted` overlay networks cannot carry traffic; lab 15 "
+                "skips that check", "`sudo modprobe esp4` on the host, or use --provider vm")
+
+
 def bridge_nf_item(value: str | None) -> Item:
     if value is None:
         return Item("bridge-nf-call-iptables", "WARN", "br_netfilter is not loaded",

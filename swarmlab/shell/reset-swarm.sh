@@ -17,3 +17,6 @@ for id in $(docker node ls -q); do
   a=$(docker node inspect -f '{{.Spec.Availability}}' "$id")
   [ "$a" = active ] || { docker node update --availability active "$id" >/dev/null && echo "$h back to active (was $a)"; }
 done
+if [ "$(docker info -f '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}' 2>/dev/null)" = true ]; then
+  docker swarm update --autolock=false >/dev/null && echo "autolock (turned off)"
+fi
