@@ -11,9 +11,12 @@ import json
 import shlex
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import needs
+from swarmlab.checks.common import needs, swarm_problem
+from swarmlab.checks.service_state import settled
 from swarmlab.checks.workload import (
+    in_motion,
     lab_node,
+    missing_service,
     not_running,
     per_node,
     settled_service,
@@ -43,9 +46,22 @@ def registry_image(p: dict[str, object]) -> str:
 
 def _hello(ctx: CheckContext) -> Found | CheckResult:
     p = ctx.params
-    how = (f"on manager1: `docker service create --name {p['service']} --replicas "
-           f"{p['replicas']} {p['image']}`")
-    return settled_service(ctx, str(p["service"]), how, _NO_SWARM)
+    name = str(p["service"])
+    how = f"on manager1: `docker service create --name {name} --replicas {p['replicas']} " \
+          f"{p['image']}`"
+    problem = swarm_problem(ctx, _NO_SWARM)
+    if problem is not None:
+        return problem
+    # Rejected tasks of the local image retry for ever: wait for an update, not for them.
+    snap = settled(ctx, float(p["settle_s"]), lambda s: _updating(s, name) or in_motion(s, name))
+    svc = snap.service(name)
+    return (snap, svc) if svc is not None else missing_service(ctx, snap, name, how)
+
+
+def _updating(snap: Snapshot, name: str) -> bool:
+    svc = snap.service(name)
+    us = svc.update_status if svc else None
+    return us is not None and us.state in ("updating", "rollback_started")
 
 
 # ----- 12.local ---------------------------------------------------------------------------
@@ -171,6 +187,11 @@ def deployed(ctx: CheckContext, found: Found) -> CheckResult:
     if tag not in _tags(ctx, repo):
         return ctx.fail(f"The registry has no {repo_tag}: the nodes cannot pull {want}.",
                         f"{push}; the tasks then start by themselves", **details)
+    us = svc.update_status
+    if us is not None and us.state == "paused":
+        return ctx.fail(f"The update to {want} paused: {us.message}.",
+                        f"`docker service ps {svc.name} --no-trunc` shows why the new task "
+                        f"failed; then `{update[1:-1]}` again", **details)
     replicas = int(p["replicas"])
     if svc.replicas != replicas or len(running) != replicas:
         return not_running(ctx, snap, svc, replicas)

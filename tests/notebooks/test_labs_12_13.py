@@ -21,7 +21,7 @@ from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, prob
 pytestmark = pytest.mark.notebooks
 
 LAB = make_lab_name("nb12-13")
-NOTEBOOKS = ["12-registry"]
+NOTEBOOKS = ["12-registry", "13-health-updates"]
 PARAMS = {"settle_s": 20}
 
 
