@@ -56,3 +56,24 @@ def test_checks_fail_as_shipped_and_pass_with_solutions(
                 print(f"  {c}")
         found += [f"{mode}: {p}" for p in problems(run, expected)]
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_has_the_lab_shape_and_an_exercise_per_check(notebook: str) -> None:  # no cluster
+    from swarmlab.checks import list_checks
+    from tests.notebooks.harness import shape_problems
+
+    path = LABS / f"{notebook}.ipynb"
+    assert shape_problems(path) == []
+    registered = {s.id for s in list_checks(notebook[:2])}
+    assert registered and registered == set(exercise_cells(nbformat.read(str(path), as_version=4)))
+
+
+def test_lab_13_s_client_keeps_the_tally_its_checks_read() -> None:  # no cluster
+    from swarmlab.checks.lab13 import CLIENT_LOOP
+
+    source = "\n".join(c.source for c in nbformat.read(
+        str(LABS / "13-health-updates.ipynb"), as_version=4).cells)
+    for part in ('echo "since=$since ok=$ok fail=$fail" > /tmp/counts.new',
+                 "if [ -e /tmp/reset ]", "timeout 2 wget -q -O /dev/null http://web/"):
+        assert part in source and part in CLIENT_LOOP
