@@ -8,7 +8,9 @@ Two things a real cluster's operator does once per node, done here by the kit:
   ``/etc/docker/daemon.json``, reloaded with SIGHUP; a real registry gets a TLS
   certificate instead).
 
-On dind, the nodes are also made to pull at all (see ``providers/dind/pulls.py``).
+The kit's nodes never pull (they are offline; it loads its images into them), so their
+engines are first restarted with pulls allowed: dind nodes are made again
+(``providers/dind/pulls.py``), systemd hosts get a drop-in that lifts the ban.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ _TRUST = """set -e
 # /etc/hosts is mounted by the container engine: rewrite it in place, never rename it
 {{ grep -v ' {host}$' /etc/hosts || true; echo '{address} {host}'; }} > /tmp/hosts.swarmlab
 cat /tmp/hosts.swarmlab > /etc/hosts; rm -f /tmp/hosts.swarmlab
-mkdir -p /etc/docker; echo {config} > /etc/docker/daemon.json
+mkdir -p /etc/docker
+if [ ! -s /etc/docker/daemon.json ]; then echo {config} > /etc/docker/daemon.json
+elif ! grep -q '"{registry}"' /etc/docker/daemon.json; then
+  echo '/etc/docker/daemon.json has settings of its own: add "insecure-registries":' \\
+    '["{registry}"] to it by hand, then run prepare_registry(lab) again' >&2; exit 2
+fi
 kill -HUP $(pidof dockerd)
 for i in $(seq 50); do
   docker info --format '{{{{json .RegistryConfig.IndexConfigs}}}}' 2>/dev/null \
@@ -67,16 +74,28 @@ def prepare_registry(lab: Lab, host: str = "manager1") -> list[str]:
     return changes
 
 
-def _allow_pulls(lab: Lab) -> list[str]:
-    if lab.provider.name != "dind":
-        return []  # ssh and VM nodes run an ordinary engine, which pulls
-    from swarmlab.providers.dind.pulls import allow_pulls, pulls_allowed
+# VM images (and hosts set up alike) forbid pulls in a systemd drop-in: a later one allows.
+_SYSTEMD_PULLS = """set -e
+systemctl show docker -p Environment 2>/dev/null | grep -q 'OFFLINE_IMAGE=1' || exit 0
+mkdir -p /etc/systemd/system/docker.service.d
+printf '[Service]\\nEnvironment=DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0\\n' \\
+  > /etc/systemd/system/docker.service.d/swarmlab-pull.conf
+systemctl daemon-reload; systemctl restart docker; echo restarted
+"""
 
-    client = lab.provider.client  # type: ignore[attr-defined]
-    todo = [n for n in lab.nodes if not pulls_allowed(client, n)]
+
+def _allow_pulls(lab: Lab) -> list[str]:
+    if lab.provider.name == "dind":
+        from swarmlab.providers.dind.pulls import allow_pulls, pulls_allowed
+
+        client = lab.provider.client  # type: ignore[attr-defined]
+        todo = [n for n in lab.nodes if not pulls_allowed(client, n)]
+        parallel(lambda n: allow_pulls(lab.provider, lab.name, n), todo)
+    else:  # not tried on VMs yet: the drop-in the VM image writes, overridden
+        done = parallel(lambda n: n.run(_SYSTEMD_PULLS, timeout=120).check(), lab.nodes)
+        todo = [n for n, r in zip(lab.nodes, done, strict=True) if "restarted" in r.stdout]
     if not todo:
         return []
-    parallel(lambda n: allow_pulls(lab.provider, lab.name, n), todo)
     lab.wait_ready(timeout=120)
     return [f"restarted the engines of {', '.join(n.name for n in todo)} so that they pull "
             "images for their tasks (the kit's nodes normally never do)"]
