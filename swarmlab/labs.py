@@ -41,6 +41,8 @@ LABS: dict[str, LabShape] = {
     "09": LabShape("Volumes"),
     "10": LabShape("Node management"),
     "11": LabShape("A stack"),
+    "12": LabShape("A registry and your own images"),
+    "13": LabShape("Health checks and updates that do not drop requests"),
     "14": LabShape("Resources and placement"),
     "15": LabShape("Disaster recovery and the swarm's secrets", managers=3, workers=1),
 }

@@ -57,6 +57,7 @@ LAB_IMAGES: tuple[Recipe, ...] = (
     Recipe("swarmlab/tools:latest", "tools", needs_busybox=True),
     Recipe("swarmlab/api:latest", "api", needs_busybox=True),  # lab 11's api stand-in
     Recipe("swarmlab/db:latest", "db", needs_busybox=True),  # labs 09 and 11: a db stand-in
+    Recipe("swarmlab/registry:latest", "registry", needs_busybox=True),  # lab 12
 )
 ALL: tuple[Recipe, ...] = (NODE, *LAB_IMAGES)
 NODE_IMAGE = NODE.tag

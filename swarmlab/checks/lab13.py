@@ -1,0 +1,240 @@
+"""Lab 13, health checks and updates that do not drop requests: a health command, the
+client's own tally of failed requests during a stop-first and a start-first update, and
+a broken update the swarm rolls back by itself.
+
+The client task (``swarmlab/tools`` running ``CLIENT_LOOP``) requests ``http://web/``
+ten times a second and keeps ``since=EPOCH ok=N fail=M`` in ``/tmp/counts``, restarted
+from zero when ``/tmp/reset`` appears (the notebook's ``requests reset``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.common import needs
+from swarmlab.checks.service_state import created, duration, seconds_text
+from swarmlab.checks.workload import (
+    in_task,
+    lab_node,
+    not_running,
+    parse_time,
+    settled_service,
+)
+from swarmlab.state import ServiceInfo, Snapshot
+
+_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('13')` again"
+_PARAMS = {"service": "web", "client": "client", "network": "appnet", "replicas": 1,
+           "interval": "2s", "image": "swarmlab/web:v1", "new_image": "swarmlab/web:v2",
+           "broken_image": "swarmlab/web:broken", "settle_s": 60}
+HEALTH_CMD = "wget -q -O /dev/null http://127.0.0.1/health || exit 1"
+CLIENT_LOOP = (
+    "mkdir -p /tmp; ok=0; fail=0; since=$(date +%s); while :; do "
+    "if [ -e /tmp/reset ]; then rm -f /tmp/reset; ok=0; fail=0; since=$(date +%s); fi; "
+    "if timeout 2 wget -q -O /dev/null http://web/ 2>/dev/null; then ok=$((ok+1)); "
+    "else fail=$((fail+1)); fi; "
+    "echo \"since=$since ok=$ok fail=$fail\" > /tmp/counts.new; mv /tmp/counts.new /tmp/counts; "
+    "sleep 0.1; done")
+_COUNTS = re.compile(r"since=(\d+) ok=(\d+) fail=(\d+)")
+Found = tuple[Snapshot, ServiceInfo]
+
+
+def create_command(p: dict[str, object]) -> str:
+    """The command exercise 13.health asks for."""
+    return (f"docker service create --name {p['service']} --replicas {p['replicas']} "
+            f"--network {p['network']} --endpoint-mode dnsrr --health-cmd '{HEALTH_CMD}' "
+            f"--health-interval {p['interval']} {p['image']}")
+
+
+def _web(ctx: CheckContext) -> Found | CheckResult:
+    return settled_service(ctx, str(ctx.params["service"]), f"`{create_command(ctx.params)}`",
+                           _NO_SWARM)
+
+
+def healthcheck(snap: Snapshot, svc: ServiceInfo) -> dict[str, Any]:
+    """The service's own health check (``--health-*``), {} when it keeps the image's."""
+    for raw in (snap.raw.get("services") or {}).get("body") or []:
+        if raw.get("ID") == svc.id:
+            spec = ((raw.get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}
+            return dict(spec.get("Healthcheck") or {})
+    return {}
+
+
+# ----- 13.health --------------------------------------------------------------------------
+@register("13.health", title="A service with its own health check", lab="13", params=_PARAMS)
+@needs(_web)
+def health(ctx: CheckContext, found: Found) -> CheckResult:
+    snap, svc = found
+    p = ctx.params
+    redo = f"`docker service rm {svc.name}`, then `{create_command(p)}`"
+    hc = healthcheck(snap, svc)
+    test = [str(x) for x in hc.get("Test") or []]
+    interval = float(hc.get("Interval") or 0) / 1e9
+    details = {"endpoint_mode": svc.endpoint_mode, "networks": list(svc.networks),
+               "health_test": test, "health_interval": seconds_text(interval)}
+    if svc.endpoint_mode != "dnsrr":
+        return ctx.fail(
+            f"{svc.name} uses endpoint mode {svc.endpoint_mode}: its virtual IP needs the "
+            "kernel's IPVS, which this host lacks, so every request would fail.", redo,
+            **details)
+    if str(p["network"]) not in svc.networks:
+        return ctx.fail(f"{svc.name} is not on {p['network']}, so the client cannot reach it.",
+                        f"`docker service update --network-add {p['network']} {svc.name}`",
+                        **details)
+    if test[:1] == ["NONE"]:
+        return ctx.fail(f"{svc.name}'s health check is switched off (--no-healthcheck).",
+                        redo, **details)
+    if not test:
+        return ctx.fail(
+            f"{svc.name} keeps the image's HEALTHCHECK: you gave no --health-cmd of your own.",
+            f"`docker service update --health-cmd '{HEALTH_CMD}' --health-interval "
+            f"{p['interval']} {svc.name}`", **details)
+    want = duration(p["interval"])
+    if abs(interval - want) > 0.01:
+        every = seconds_text(interval) if interval else "30s (the default)"
+        return ctx.fail(f"The health check runs every {every}, not {p['interval']}.",
+                        f"`docker service update --health-interval {p['interval']} "
+                        f"{svc.name}`", **details)
+    running = snap.tasks_of(svc.name)
+    if len(running) != int(p["replicas"]):
+        return not_running(ctx, snap, svc, int(p["replicas"]))
+    status = [ctx.probe(lab_node(ctx, t.node) or t.node, "docker inspect -f "
+                        f"'{{{{.State.Health.Status}}}}' {t.container_id[:12]}").stdout.strip()
+              for t in running]
+    details.update(health=status)
+    if any(s != "healthy" for s in status):
+        return ctx.fail(f"Not every task is healthy yet ({', '.join(status)}).",
+                        "wait a few seconds and check again", **details)
+    return ctx.ok(f"{svc.name} checks its own health every {p['interval']} "
+                  f"(`{' '.join(test[1:])}`), and its task is healthy; clients find it by "
+                  "DNS (dnsrr).", **details)
+
+
+# ----- the client's tally -----------------------------------------------------------------
+def tally(ctx: CheckContext, snap: Snapshot) -> tuple[int, int, int] | CheckResult:
+    """(since, ok, fail) from the client's /tmp/counts, or the FAIL saying what is wrong."""
+    name = str(ctx.params["client"])
+    tasks = snap.tasks_of(name)
+    if not tasks:
+        return ctx.fail(f"The client service {name} does not run.",
+                        "run the cell that creates it (under \"A client that keeps asking\")")
+    res = in_task(ctx, tasks[0], "cat /tmp/counts")
+    m = _COUNTS.search(res.stdout)
+    if m is None:
+        return ctx.fail(f"The client keeps no tally ({res.stderr.strip()[:80] or 'no counts'}).",
+                        "remove the client and run the cell that creates it again")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def _update(ctx: CheckContext, found: Found, order: str, image: str,
+            before: str) -> CheckResult | tuple[int, int, float]:
+    """The common part of 13.stop-first and 13.start-first: (ok, fail, seconds) or a FAIL."""
+    snap, svc = found
+    how = (f"`requests reset`, then `docker service update --update-order {order} --image "
+           f"{image} {svc.name}`, then `requests count`")
+    u, us = svc.update_config, svc.update_status
+    details = {"image": svc.image, "order": u.order if u else "stop-first",
+               "update_status": us.state if us else ""}
+    if svc.image != image:
+        return ctx.fail(f"{svc.name} runs {svc.image}, not {image}" +
+                        (f" (do this after {before})." if svc.image != before else "."),
+                        how, **details)
+    if us is None or us.state == "rollback_completed":
+        return ctx.fail(f"{svc.name} got {image} without an update"
+                        + (" (a rollback)." if us else "."), how, **details)
+    if (u.order if u else "stop-first") != order:
+        return ctx.fail(f"The update order is {u.order if u else 'stop-first'}, not {order}.",
+                        how, **details)
+    if us.state != "completed":
+        return ctx.fail(f"The update has not finished ({us.state}: {us.message}).",
+                        "wait and check again", **details)
+    counted = tally(ctx, snap)
+    if isinstance(counted, CheckResult):
+        return counted
+    since, ok, fail = counted
+    began = parse_time(us.started_at)
+    tasks = snap.tasks_of(svc.name, running=False)
+    started = min((created(t) for t in tasks if t.image == image and created(t) >= began - 1),
+                  default=began)
+    if since > started + 1:
+        return ctx.fail("The client's tally restarted after the update began, so it missed "
+                        "part of it.", how, since=since, update_started=started, **details)
+    old = [t for t in tasks if t.image == before and created(t) < began]
+    if old and since < min(created(t) for t in old) - 1:
+        return ctx.fail("The client's tally was not reset before the update: it also counts "
+                        "what came before.", how, **details)
+    return ok, fail, parse_time(us.completed_at) - parse_time(us.started_at)
+
+
+@register("13.stop-first", title="A stop-first update drops requests", lab="13",
+          params=_PARAMS)
+@needs(_web)
+def stop_first(ctx: CheckContext, found: Found) -> CheckResult:
+    p = ctx.params
+    got = _update(ctx, found, "stop-first", str(p["new_image"]), str(p["image"]))
+    if isinstance(got, CheckResult):
+        return got
+    ok, fail, _ = got
+    if fail == 0:
+        return ctx.fail(f"The client counted {ok} answers and no failure: with "
+                        f"{found[1].replicas} replica(s) the stop-first update left a gap "
+                        "nobody saw.", f"scale {found[1].name} to 1 replica and update again",
+                        ok=ok)
+    return ctx.ok(f"During the stop-first update, {fail} of {ok + fail} requests failed "
+                  "(the client's own count): the old task stopped before the new one was "
+                  "up.", ok=ok, failed=fail)
+
+
+@register("13.start-first", title="A start-first update drops none", lab="13",
+          params=_PARAMS)
+@needs(_web)
+def start_first(ctx: CheckContext, found: Found) -> CheckResult:
+    p = ctx.params
+    got = _update(ctx, found, "start-first", str(p["image"]), str(p["new_image"]))
+    if isinstance(got, CheckResult):
+        return got
+    ok, fail, _ = got
+    if fail:
+        return ctx.fail(f"{fail} of {ok + fail} requests failed during the start-first "
+                        "update.", "is the tally from this update? `requests reset`, then "
+                        "update again (back to v2, then to v1)", ok=ok, failed=fail)
+    return ctx.ok(f"During the start-first update, 0 of {ok} requests failed (the client's own "
+                  "count): the new task was healthy before the old one stopped.", ok=ok,
+                  failed=0)
+
+
+# ----- 13.auto-rollback -------------------------------------------------------------------
+@register("13.auto-rollback", title="A broken update rolls itself back", lab="13",
+          params=_PARAMS)
+@needs(_web)
+def auto_rollback(ctx: CheckContext, found: Found) -> CheckResult:
+    snap, svc = found
+    broken, good = str(ctx.params["broken_image"]), str(ctx.params["image"])
+    how = (f"`docker service update --update-failure-action rollback --update-monitor 5s "
+           f"--update-max-failure-ratio 0 --image {broken} {svc.name}`")
+    u, us = svc.update_config, svc.update_status
+    state = us.state if us else ""
+    details = {"image": svc.image, "update_status": state,
+               "failure_action": u.failure_action if u else "pause"}
+    tried = any(t.image == broken for t in snap.tasks_of(svc.name, running=False))
+    if not tried:
+        return ctx.fail(f"No task of {broken} was ever started: the update did not happen.",
+                        how, **details)
+    if state == "paused" or (u is not None and u.failure_action == "pause"
+                             and svc.image == broken):
+        return ctx.fail("The update paused on the broken tasks: the failure action is pause, "
+                        "the default.", f"`docker service rollback {svc.name}`, then {how}",
+                        **details)
+    if u is not None and u.failure_action == "continue":
+        return ctx.fail("The failure action is continue: the update went on with broken "
+                        "tasks.", f"`docker service rollback {svc.name}`, then {how}",
+                        **details)
+    if state.startswith("rollback") and svc.previous_image == broken:
+        return ctx.fail("You rolled back by hand (`docker service rollback`); the swarm was "
+                        "to do it by itself.", how, **details)
+    if state != "rollback_completed" or svc.image != good:
+        return ctx.fail(f"The rollback has not finished ({state or 'no update'}).",
+                        "a broken task needs a few seconds to fail: check again", **details)
+    return ctx.ok(f"The update to {broken} failed its health checks, and the swarm rolled "
+                  f"{svc.name} back to {good} by itself.", **details)

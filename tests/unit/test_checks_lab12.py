@@ -1,0 +1,78 @@
+"""Lab 12's checks on snapshots recorded from a real cluster (tests/fixtures/record_lab12_13.py),
+their probes (registry answers, image lists) replayed as the real nodes gave them."""
+
+from __future__ import annotations
+
+from swarmlab.checks import CheckResult, Status
+from swarmlab.checks.lab12 import from_registry
+from tests.unit.evidence import judge, replay
+
+
+def check(check_id: str, snap: str) -> CheckResult:
+    if snap == "healthy-1m2w":  # lab 12's starting state: no probe gets that far
+        return judge(check_id, snap, settle_s=0)
+    return replay(check_id, snap, settle_s=0)
+
+
+# ----- 12.local -----------------------------------------------------------------------------
+def test_local_passes_when_the_workers_rejected_the_local_image():
+    res = check("12.local", "hello-local-registry-mesh")
+    assert res.passed and "No such image" in res.message and "worker1" in res.message
+
+
+def test_local_with_the_service_already_from_the_registry_fails():
+    res = check("12.local", "hello-from-registry")
+    assert res.status is Status.FAIL and "from a registry" in res.message
+    assert "docker service rm hello" in res.hint
+
+
+def test_local_as_shipped_without_the_service_fails():
+    res = check("12.local", "healthy-1m2w")
+    assert res.status is Status.FAIL and "no service named hello" in res.message
+
+
+# ----- 12.registry --------------------------------------------------------------------------
+def test_registry_passes_on_manager1_in_host_mode_answering_everywhere():
+    res = check("12.registry", "hello-from-registry")
+    assert res.passed and "answers at registry.lab:5000 from every node" in res.message
+
+
+def test_registry_published_through_the_routing_mesh_fails():
+    res = check("12.registry", "hello-local-registry-mesh")
+    assert res.status is Status.FAIL and "routing mesh (ingress)" in res.message
+    assert "mode=host,published=5000,target=5000" in res.hint
+
+
+def test_registry_missing_fails_with_the_command():
+    res = check("12.registry", "healthy-1m2w")
+    assert res.status is Status.FAIL and "no service named registry" in res.message
+    assert "--constraint node.hostname==manager1" in res.hint
+
+
+# ----- 12.from-registry ---------------------------------------------------------------------
+def test_from_registry_passes_with_every_node_holding_the_pulled_image():
+    res = check("12.from-registry", "hello-from-registry")
+    assert res.passed and "each of these nodes pulled the image" in res.message
+
+
+def test_from_registry_with_the_local_only_image_fails():
+    res = check("12.from-registry", "hello-local-registry-mesh")
+    assert res.status is Status.FAIL and "still runs hello:v1" in res.message
+    assert "docker push registry.lab:5000/hello:v1" in res.hint
+
+
+def test_from_registry_pushed_but_the_service_not_updated_fails():
+    res = check("12.from-registry", "hello-pushed-not-updated")
+    assert res.status is Status.FAIL and "still runs hello:v1" in res.message
+    assert "the image is in the registry, but the service was not told" in res.hint
+
+
+def test_from_registry_pinned_onto_one_node_fails():
+    res = check("12.from-registry", "hello-pinned-on-worker1")
+    assert res.status is Status.FAIL and "All 3 tasks run on worker1" in res.message
+    assert "--constraint-rm 'node.hostname==worker1'" in res.hint
+
+
+def test_an_image_name_names_a_registry_only_with_a_host_part():
+    assert from_registry("registry.lab:5000/hello:v1") and from_registry("localhost/x")
+    assert not from_registry("hello:v1") and not from_registry("swarmlab/web:v1")
