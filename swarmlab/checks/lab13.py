@@ -10,6 +10,7 @@ from zero when ``/tmp/reset`` appears (the notebook's ``requests reset``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
@@ -167,15 +168,25 @@ def _update(ctx: CheckContext, found: Found, order: str, image: str,
     return ok, fail, parse_time(us.completed_at) - parse_time(us.started_at)
 
 
+Verdict = Callable[[CheckContext, Found, int, int], CheckResult]
+
+
+def _tally(ctx: CheckContext, found: Found, order: str, verdict: Verdict) -> CheckResult:
+    """The client's (answered, failed) count of the update in ``order``, judged by
+    ``verdict``: stop-first goes to the new image, start-first back to the first one."""
+    new, old = str(ctx.params["new_image"]), str(ctx.params["image"])
+    got = _update(ctx, found, order, *((new, old) if order == "stop-first" else (old, new)))
+    return got if isinstance(got, CheckResult) else verdict(ctx, found, got[0], got[1])
+
+
 @register("13.stop-first", title="A stop-first update drops requests", lab="13",
           params=_PARAMS)
 @needs(_web)
 def stop_first(ctx: CheckContext, found: Found) -> CheckResult:
-    p = ctx.params
-    got = _update(ctx, found, "stop-first", str(p["new_image"]), str(p["image"]))
-    if isinstance(got, CheckResult):
-        return got
-    ok, fail, _ = got
+    return _tally(ctx, found, "stop-first", _some_dropped)
+
+
+def _some_dropped(ctx: CheckContext, found: Found, ok: int, fail: int) -> CheckResult:
     if fail == 0:
         return ctx.fail(f"The client counted {ok} answers and no failure: with "
                         f"{found[1].replicas} replica(s) the stop-first update left a gap "
@@ -190,11 +201,10 @@ def stop_first(ctx: CheckContext, found: Found) -> CheckResult:
           params=_PARAMS)
 @needs(_web)
 def start_first(ctx: CheckContext, found: Found) -> CheckResult:
-    p = ctx.params
-    got = _update(ctx, found, "start-first", str(p["image"]), str(p["new_image"]))
-    if isinstance(got, CheckResult):
-        return got
-    ok, fail, _ = got
+    return _tally(ctx, found, "start-first", _none_dropped)
+
+
+def _none_dropped(ctx: CheckContext, found: Found, ok: int, fail: int) -> CheckResult:
     if fail:
         return ctx.fail(f"{fail} of {ok + fail} requests failed during the start-first "
                         "update.", "is the tally from this update? `requests reset`, then "

@@ -11,7 +11,7 @@ from typing import Any
 
 from swarmlab.capabilities import IPSEC_HOW, ipsec_available
 from swarmlab.checks.base import CheckContext, CheckResult, register
-from swarmlab.checks.common import swarm_problem
+from swarmlab.checks.requires import swarm
 from swarmlab.checks.workload import parse_time, per_node, settle, spread
 from swarmlab.state import Snapshot
 
@@ -47,9 +47,7 @@ def raft_members(snap: Snapshot) -> list[str]:
     return [n.hostname for n in snap.managers if n.leader or n.reachability]
 
 
-def _swarm(ctx: CheckContext) -> Snapshot | CheckResult:
-    problem = swarm_problem(ctx, _NO_SWARM)
-    return problem if problem is not None else ctx.snapshot
+_SWARM = (swarm(_NO_SWARM),)
 
 
 # ----- 15.backup ----------------------------------------------------------------------------
@@ -79,13 +77,10 @@ def backup(ctx: CheckContext) -> CheckResult:
 
 # ----- 15.force-new -------------------------------------------------------------------------
 @register("15.force-new", title="Force a new cluster from the last manager", lab="15",
-          params={"node": "manager1", "service": "keep"})
+          params={"node": "manager1", "service": "keep"}, needs=_SWARM)
 def force_new(ctx: CheckContext) -> CheckResult:
     node, name = str(ctx.params["node"]), str(ctx.params["service"])
-    found = _swarm(ctx)
-    if isinstance(found, CheckResult):
-        return found
-    snap = found
+    snap = ctx.snapshot
     stopped = ctx.stopped()
     managers = raft_members(snap)
     if snap.service(name) is None:
@@ -109,13 +104,10 @@ def force_new(ctx: CheckContext) -> CheckResult:
 
 # ----- 15.restored --------------------------------------------------------------------------
 @register("15.restored", title="Restore the lost managers", lab="15",
-          params={"service": "keep", "managers": 3, "settle_s": 30})
+          params={"service": "keep", "managers": 3, "settle_s": 30}, needs=_SWARM)
 def restored(ctx: CheckContext) -> CheckResult:
     name, want = str(ctx.params["service"]), int(ctx.params["managers"])
-    found = _swarm(ctx)
-    if isinstance(found, CheckResult):
-        return found
-    snap = found
+    snap = ctx.snapshot
     how = ("on each: `docker swarm leave --force`; on manager1: `docker node rm --force` the old "
            "entry, then join with `docker swarm join-token manager`'s command")
     if not (ctx.passed_before("15.force-new") or ctx.ran(_FORCE)):
@@ -149,13 +141,10 @@ def restored(ctx: CheckContext) -> CheckResult:
 
 # ----- 15.autolock --------------------------------------------------------------------------
 @register("15.autolock", title="Autolock: restart a manager and unlock it", lab="15",
-          params={"node": "manager2"})
+          params={"node": "manager2"}, needs=_SWARM)
 def autolock(ctx: CheckContext) -> CheckResult:
     node = str(ctx.params["node"])
-    found = _swarm(ctx)
-    if isinstance(found, CheckResult):
-        return found
-    snap = found
+    snap = ctx.snapshot
     if not autolocked(snap):
         return ctx.fail("Autolock is off: a restarted manager starts without asking for a key.",
                         "on manager1: `docker swarm update --autolock=true` (it prints the "
@@ -187,11 +176,8 @@ def autolock(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 15.rotate ----------------------------------------------------------------------------
-@register("15.rotate", title="Rotate the join tokens and the CA", lab="15")
+@register("15.rotate", title="Rotate the join tokens and the CA", lab="15", needs=_SWARM)
 def rotate(ctx: CheckContext) -> CheckResult:
-    found = _swarm(ctx)
-    if isinstance(found, CheckResult):
-        return found
     tokens = ctx.ran(r"\bdocker\s+swarm\s+join-token\b.*--rotate")
     ca = ctx.ran(r"\bdocker\s+swarm\s+ca\b.*--rotate")
     if not tokens:
@@ -202,7 +188,7 @@ def rotate(ctx: CheckContext) -> CheckResult:
     if not ca:
         return ctx.fail("The join tokens were rotated, but not the CA.",
                         "on manager1: `docker swarm ca --rotate -q`")
-    force = int((cluster_spec(found).get("CAConfig") or {}).get("ForceRotate") or 0)
+    force = int((cluster_spec(ctx.snapshot).get("CAConfig") or {}).get("ForceRotate") or 0)
     if force < 1:
         return ctx.fail("The CA rotation was asked for, but the cluster does not show it.",
                         "`docker swarm ca --rotate` again, without -d, and wait")
@@ -212,14 +198,11 @@ def rotate(ctx: CheckContext) -> CheckResult:
 
 # ----- 15.encrypted -------------------------------------------------------------------------
 @register("15.encrypted", title="An encrypted overlay network", lab="15",
-          params={"network": "secure", "service": "private"})
+          params={"network": "secure", "service": "private"}, needs=_SWARM)
 def encrypted(ctx: CheckContext) -> CheckResult:
     net, name = str(ctx.params["network"]), str(ctx.params["service"])
     create = f"`docker network create -d overlay --opt encrypted {net}`"
-    found = _swarm(ctx)
-    if isinstance(found, CheckResult):
-        return found
-    snap = found
+    snap = ctx.snapshot
     raw = next((n for n in (snap.raw.get("networks") or {}).get("body") or []
                 if n.get("Name") == net), None)
     if raw is None:

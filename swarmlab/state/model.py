@@ -174,3 +174,7 @@ class ApiView:
     nodes: int = 0
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+__all__ = ["ApiView", "FileRef", "MountInfo", "NetworkInfo", "NodeInfo", "ObjectInfo", "PortInfo",
+           "ServiceInfo", "TaskInfo", "UpdatePolicy", "UpdateStatus"]
