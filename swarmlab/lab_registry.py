@@ -74,28 +74,10 @@ def prepare_registry(lab: Lab, host: str = "manager1") -> list[str]:
     return changes
 
 
-# VM images (and hosts set up alike) forbid pulls in a systemd drop-in: a later one allows.
-_SYSTEMD_PULLS = """set -e
-systemctl show docker -p Environment 2>/dev/null | grep -q 'OFFLINE_IMAGE=1' || exit 0
-mkdir -p /etc/systemd/system/docker.service.d
-printf '[Service]\\nEnvironment=DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0\\n' \\
-  > /etc/systemd/system/docker.service.d/swarmlab-pull.conf
-systemctl daemon-reload; systemctl restart docker; echo restarted
-"""
-
-
 def _allow_pulls(lab: Lab) -> list[str]:
-    if lab.provider.name == "dind":
-        from swarmlab.providers.dind.pulls import allow_pulls, pulls_allowed
-
-        client = lab.provider.client  # type: ignore[attr-defined]
-        todo = [n for n in lab.nodes if not pulls_allowed(client, n)]
-        parallel(lambda n: allow_pulls(lab.provider, lab.name, n), todo)
-    else:  # not tried on VMs yet: the drop-in the VM image writes, overridden
-        done = parallel(lambda n: n.run(_SYSTEMD_PULLS, timeout=120).check(), lab.nodes)
-        todo = [n for n, r in zip(lab.nodes, done, strict=True) if "restarted" in r.stdout]
+    todo = lab.provider.allow_pulls(lab.name, lab.nodes)
     if not todo:
         return []
     lab.wait_ready(timeout=120)
-    return [f"restarted the engines of {', '.join(n.name for n in todo)} so that they pull "
-            "images for their tasks (the kit's nodes normally never do)"]
+    return [f"restarted the engines of {', '.join(todo)} so that they pull images for their "
+            "tasks (the kit's nodes normally never do)"]

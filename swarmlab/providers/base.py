@@ -8,6 +8,7 @@ from swarmlab import engine
 from swarmlab.images.build import build_all
 from swarmlab.images.load import load_images
 from swarmlab.node import Node
+from swarmlab.parallel import parallel
 from swarmlab.progress import Steps
 
 if TYPE_CHECKING:
@@ -73,6 +74,21 @@ class Provider(Protocol):
         """Copy the host's images ``tags`` into each node that lacks them."""
         ...
 
+    def allow_pulls(self, lab: str, nodes: list[Node]) -> list[str]:
+        """Let the nodes' engines pull images for their tasks (the kit's nodes never do:
+        their images are loaded); return the nodes whose engine was restarted for it."""
+        ...
+
+
+# VM images (and hosts set up alike) forbid pulls in a systemd drop-in: a later one allows.
+SYSTEMD_PULLS = """set -e
+systemctl show docker -p Environment 2>/dev/null | grep -q 'OFFLINE_IMAGE=1' || exit 0
+mkdir -p /etc/systemd/system/docker.service.d
+printf '[Service]\\nEnvironment=DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=0\\n' \\
+  > /etc/systemd/system/docker.service.d/swarmlab-pull.conf
+systemctl daemon-reload; systemctl restart docker; echo restarted
+"""
+
 
 class HostEngineImages:
     """Lab images are built on the host engine and streamed from there into the nodes.
@@ -102,6 +118,11 @@ class HostEngineImages:
     def load_images(self, nodes: list[Node], tags: list[str]) -> None:
         """Stream the images a node lacks into it, every node at once."""
         load_images(self.client, nodes, tags, timeout=self.load_timeout)
+
+    def allow_pulls(self, lab: str, nodes: list[Node]) -> list[str]:
+        """Machines with systemd: a drop-in lifts the ban on pulls the VM image sets."""
+        done = parallel(lambda n: n.run(SYSTEMD_PULLS, timeout=120).check(), nodes)
+        return [n.name for n, r in zip(nodes, done, strict=True) if "restarted" in r.stdout]
 
 
 __all__ = ["HostEngineImages", "Provider"]

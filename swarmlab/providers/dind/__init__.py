@@ -20,7 +20,7 @@ from swarmlab.progress import Steps
 from swarmlab.providers import labels as L
 from swarmlab.providers.base import HostEngineImages
 from swarmlab.providers.common import parallel, require_memory, wait_engine
-from swarmlab.providers.dind import machines
+from swarmlab.providers.dind import machines, pulls
 from swarmlab.providers.dind.machines import container_name, node_from_labels, volume_name
 from swarmlab.providers.dind.network import ensure_network, lab_subnet, network_name
 from swarmlab.spec import ClusterSpec, NodeSpec
@@ -177,6 +177,12 @@ class DindProvider(HostEngineImages):
                 net.remove()
                 gone += 1
         return gone + self._remove_volumes(lab)
+
+    def allow_pulls(self, lab: str, nodes: list[Node]) -> list[str]:
+        """Make each node that may not pull again, with pulls allowed (``pulls.py``)."""
+        todo = [n for n in nodes if not pulls.pulls_allowed(self.client, n)]
+        parallel(lambda n: pulls.allow_pulls(self, lab, n), todo)
+        return [n.name for n in todo]
 
 
 __all__ = ["NODE_MIB", "DindProvider", "container_name", "network_name", "volume_name"]
