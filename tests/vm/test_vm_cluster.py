@@ -1,6 +1,8 @@
-"""Three qemu VMs with Debian's kernel: the routing mesh and VIPs work for real here.
+"""Two qemu VMs with Debian's kernel: the routing mesh and VIPs work for real here.
 
-One cluster for the whole module (TCG is slow and CPU is shared); 1 vCPU per VM.
+One cluster for the whole module (TCG is slow and CPU is shared); 1 vCPU per VM. Two
+VMs, not three: what only VMs show (a real kernel's IPVS, the qemu machines' life)
+needs a node with a task and one without; three-node swarms are the dind tiers' work.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def wait_for(what, fn, timeout=180.0, interval=2.0):
 @pytest.fixture(scope="module")
 def vmlab():
     prov = VmProvider()
-    lab = swarmlab.Lab.up(LAB, 1, 2, provider_obj=prov, recreate=True)
+    lab = swarmlab.Lab.up(LAB, 1, 1, provider_obj=prov, recreate=True)
     yield lab
     lab.down()
     assert not (labs_dir() / LAB).exists()
@@ -53,7 +55,7 @@ def running_on(manager, service):
     return [ln.split()[0] for ln in out if " Running" in f" {ln}"]
 
 
-def test_three_vms_form_a_swarm_on_the_private_network(vmlab):
+def test_two_vms_form_a_swarm_on_the_private_network(vmlab):
     rows = answered_status(vmlab)
     assert {r["status"] for r in rows.values()} == {"Ready"}
     for node in vmlab.nodes:
@@ -68,19 +70,19 @@ def test_the_routing_mesh_answers_on_a_node_without_a_task(vmlab):
     m.run("docker service create -d --name mesh --replicas 1 --publish 8080:80 "
           "--no-healthcheck --constraint node.hostname==worker1 swarmlab/web:v1").check()
     wait_for("the mesh task to run", lambda: running_on(m, "mesh") == ["worker1"])
-    for node in ("manager1", "worker2"):  # neither runs a task of mesh
-        page = wait_for(f"port 8080 on {node}", lambda n=node: vmlab.node(n).run(
-            "curl -s -m 5 http://127.0.0.1:8080/").stdout, timeout=60)
-        assert "Hostname:" in page and "Version: v1" in page
-    other = vmlab.node("worker2").run(f"curl -s -m 5 http://{m.address}:8080/").check().stdout
+    page = wait_for("port 8080 on manager1", lambda: m.run(  # manager1 runs no task of mesh
+        "curl -s -m 5 http://127.0.0.1:8080/").stdout, timeout=60)
+    assert "Hostname:" in page and "Version: v1" in page
+    other = vmlab.node("worker1").run(f"curl -s -m 5 http://{m.address}:8080/").check().stdout
     assert "Version: v1" in other
 
 
 def test_vip_discovery_and_load_balancing_on_an_overlay(vmlab):
     m = vmlab.node("manager1")
     m.run("docker network create -d overlay --attachable hvm-net").check()
+    # One task on each VM: requests to the VIP cross the overlay between the two kernels.
     m.run("docker service create -d --name vipweb --replicas 2 --network hvm-net "
-          "--no-healthcheck --constraint node.role==worker swarmlab/web:v1").check()
+          "--no-healthcheck --replicas-max-per-node 1 swarmlab/web:v1").check()
     wait_for("two vipweb tasks", lambda: len(running_on(m, "vipweb")) == 2)
     vip = m.run("docker service inspect -f '{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}' "
                 "vipweb").check().stdout.split()[0].split("/")[0]
@@ -102,15 +104,15 @@ def test_the_networks_lab_mesh_check_passes(vmlab):
 
 def test_a_powered_off_vm_goes_down_and_comes_back(vmlab):
     t = time.monotonic()
-    vmlab.stop("worker2")
-    assert vmlab.provider.states(LAB)["worker2"] == "exited"
+    vmlab.stop("worker1")
+    assert vmlab.provider.states(LAB)["worker1"] == "exited"
     m = vmlab.node("manager1")
-    wait_for("worker2 Down", lambda: "worker2 Down" in m.run(
+    wait_for("worker1 Down", lambda: "worker1 Down" in m.run(
         "docker node ls --format '{{.Hostname}} {{.Status}}'").stdout, timeout=90)
-    vmlab.start("worker2", timeout=240)
+    vmlab.start("worker1", timeout=240)
     rows = answered_status(vmlab)
-    assert rows["worker2"]["status"] == "Ready"
-    print(f"worker2 off and on again in {time.monotonic() - t:.0f}s")
+    assert rows["worker1"]["status"] == "Ready"
+    print(f"worker1 off and on again in {time.monotonic() - t:.0f}s")
 
 
 def test_the_ssh_provider_runs_the_same_vms_from_an_inventory(vmlab, tmp_path):
@@ -121,11 +123,11 @@ def test_the_ssh_provider_runs_the_same_vms_from_an_inventory(vmlab, tmp_path):
              for n in vmlab.nodes]
     inv = tmp_path / "vms.yaml"
     inv.write_text(yaml.safe_dump({"defaults": {"key": str(key)}, "hosts": hosts}))
-    lab = swarmlab.Lab.up(lab_name("hvm-inv"), 1, 2, provider_obj=SshProvider(inv), quiet=True)
+    lab = swarmlab.Lab.up(lab_name("hvm-inv"), 1, 1, provider_obj=SshProvider(inv), quiet=True)
     try:
         # Reached through 127.0.0.1 forwards: the kit must pick eth1, not the NAT eth0.
         assert [n.address for n in lab.nodes] == [n.address for n in vmlab.nodes]
         assert lab.check("01.init").status.name == "PASS"
-        assert {n.hostname for n in lab.snapshot().nodes} == {"manager1", "worker1", "worker2"}
+        assert {n.hostname for n in lab.snapshot().nodes} == {"manager1", "worker1"}
     finally:
         lab.down(quiet=True)  # leaves the swarm on the VMs: keep this test last
