@@ -18,11 +18,15 @@ def delete_lab(name: str) -> None:
     get_provider("dind").delete(name)
 
 
-@pytest.fixture
-def nb_lab(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A test lab name ``nbNN`` (NN from the test's parameter), fresh before and gone after."""
-    name = lab_name("nb" + str(request.node.callspec.params["notebook"])[:2])
+def notebook_cluster(name: str) -> Iterator[str]:
+    """For a module's fixture: test lab ``name`` fresh before its notebooks, gone after."""
     delete_lab(name)  # a crashed earlier run must not leave state (lab 00 reads history)
     yield name
     delete_lab(name)
     assert leftovers(name) == NOTHING
+
+
+@pytest.fixture
+def nb_lab(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A test lab name ``nbNN`` (NN from the test's parameter), fresh before and gone after."""
+    yield from notebook_cluster(lab_name("nb" + str(request.node.callspec.params["notebook"])[:2]))

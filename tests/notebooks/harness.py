@@ -27,7 +27,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -302,6 +302,43 @@ def problems(run: NotebookRun, expected_ids: Iterable[str]) -> list[str]:
         if run.mode == "solutions" and c.status == "SKIP" and not c.message.strip():
             out.append(f"with solutions, {c.id} SKIPs without a reason: {c}")
     return out
+
+
+def both_ways(path: Path, lab: str, *, params: Mapping[str, Any] | None = None,
+              solutions: Mapping[str, str] | None = None, times: dict[str, float] | None = None,
+              also: Callable[[NotebookRun], list[str]] | None = None) -> list[str]:
+    """Run a lab notebook as shipped, then with its solutions (``solutions`` replace some),
+    on ``lab``; print each run's verdicts and slowest cells; return every problem found
+    (``problems``, and what ``also`` finds in a run). ``times`` gets each run's seconds."""
+    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
+    found = []
+    for mode in ("shipped", "solutions"):  # shipped first: lab 00 reads the nodes' history
+        t = time.monotonic()
+        run = execute_notebook(path, lab=lab, mode=mode, params=params,
+                               solutions=solutions if mode == "solutions" else None)
+        if times is not None:
+            times[f"{path.stem} {mode}"] = time.monotonic() - t
+        print(f"\n[notebook] {run.describe()}")
+        for c in run.checks:
+            print(f"  {c}")
+        slow = ", ".join(f"cell {i} {s:.0f}s ({line[:30]})" for s, i, line in run.cell_seconds()[:4])
+        print(f"  slowest: {slow}")
+        found += [f"{mode}: {p}" for p in problems(run, expected)]
+        found += [f"{mode}: {p}" for p in (also(run) if also else [])]
+    return found
+
+
+def capability_problems(c: CheckOutcome, present: bool, reason: str, fix: str,
+                        reason_in_hint: bool = False) -> list[str]:
+    """A check that needs a kernel feature PASSes where it is ``present``; elsewhere it
+    SKIPs naming ``reason`` (in its message, or its hint too) and ``fix`` (in its hint)."""
+    want = "PASS" if present else "SKIP"
+    if c.status != want:
+        return [f"{c.id} should {want} here: {c}"]
+    said = c.message + (c.hint if reason_in_hint else "")
+    if want == "SKIP" and (reason not in said or fix not in c.hint):
+        return [f"{c.id} SKIPs without the reason and the fix: {c}"]
+    return []
 
 
 # ----- shape (no cluster needed) ----------------------------------------------------------

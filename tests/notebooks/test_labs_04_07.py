@@ -11,18 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from tests.conftest import PREFIX
 from tests.conftest import lab_name as make_lab_name
-from tests.integration.conftest import NOTHING, leftovers
+from tests.notebooks.conftest import notebook_cluster
 from tests.notebooks.harness import (
     LABS,
-    execute_notebook,
-    exercise_cells,
+    both_ways,
     load_solutions,
-    problems,
 )
 
 pytestmark = pytest.mark.notebooks
@@ -33,21 +29,11 @@ TAUGHT_DELAY, TEST_DELAY = "--update-delay 10s", "--update-delay 2s"
 PARAMS = {"update_delay": "2s"}
 
 
-def _delete(name: str) -> None:
-    from swarmlab.providers import get_provider
-
-    assert name.startswith(PREFIX + "nb"), name
-    get_provider("dind").delete(name)
-
-
 @pytest.fixture(scope="module")
 def lab_name() -> Iterator[str]:
     """One cluster for the four notebooks: each one's start_lab reshapes what the one
     before left (lab 04 adds a worker, lab 05 stops and starts one)."""
-    _delete(LAB)
-    yield LAB
-    _delete(LAB)
-    assert leftovers(LAB) == NOTHING
+    yield from notebook_cluster(LAB)
 
 
 def short_delay_solutions(path: Path) -> dict[str, str]:
@@ -65,17 +51,8 @@ def test_checks_fail_as_shipped_and_pass_with_solutions(
     notebook: str, lab_name: str, capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = LABS / f"{notebook}.ipynb"
-    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
-    found = []
-    for mode in ("shipped", "solutions"):
-        changed = short_delay_solutions(path) if mode == "solutions" else None
-        run = execute_notebook(path, lab=lab_name, mode=mode, params=PARAMS,
-                               solutions=changed)
-        with capsys.disabled():
-            print(f"\n[notebook] {run.describe()}")
-            for c in run.checks:
-                print(f"  {c}")
-        found += [f"{mode}: {p}" for p in problems(run, expected)]
+    with capsys.disabled():
+        found = both_ways(path, lab_name, params=PARAMS, solutions=short_delay_solutions(path))
     assert not found, "\n".join(found)
 
 

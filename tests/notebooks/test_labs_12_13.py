@@ -13,10 +13,9 @@ from collections.abc import Iterator
 import nbformat
 import pytest
 
-from tests.conftest import PREFIX
 from tests.conftest import lab_name as make_lab_name
-from tests.integration.conftest import NOTHING, leftovers
-from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
+from tests.notebooks.conftest import notebook_cluster
+from tests.notebooks.harness import LABS, both_ways, exercise_cells
 
 pytestmark = pytest.mark.notebooks
 
@@ -25,36 +24,18 @@ NOTEBOOKS = ["12-registry", "13-health-updates"]
 PARAMS = {"settle_s": 20}
 
 
-def _delete(name: str) -> None:
-    from swarmlab.providers import get_provider
-
-    assert name.startswith(PREFIX + "nb"), name
-    get_provider("dind").delete(name)
-
-
 @pytest.fixture(scope="module")
 def lab_name() -> Iterator[str]:
     """One cluster for both notebooks."""
-    _delete(LAB)
-    yield LAB
-    _delete(LAB)
-    assert leftovers(LAB) == NOTHING
+    yield from notebook_cluster(LAB)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_checks_fail_as_shipped_and_pass_with_solutions(
     notebook: str, lab_name: str, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = LABS / f"{notebook}.ipynb"
-    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
-    found = []
-    for mode in ("shipped", "solutions"):
-        run = execute_notebook(path, lab=lab_name, mode=mode, params=PARAMS)
-        with capsys.disabled():
-            print(f"\n[notebook] {run.describe()}")
-            for c in run.checks:
-                print(f"  {c}")
-        found += [f"{mode}: {p}" for p in problems(run, expected)]
+    with capsys.disabled():
+        found = both_ways(LABS / f"{notebook}.ipynb", lab_name, params=PARAMS)
     assert not found, "\n".join(found)
 
 
