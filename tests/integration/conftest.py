@@ -10,6 +10,7 @@ import docker
 import pytest
 
 import swarmlab
+from swarmlab.checks import CheckResult, Status
 from tests.conftest import lab_name
 
 LABEL = "io.swarmlab.lab"
@@ -117,3 +118,38 @@ def typed(lab: swarmlab.Lab, node: str, cmd: str, timeout: float = 90) -> str:
     res = target.run(cmd, timeout=timeout)
     history.record(target, cmd, res.exit_code)
     return str(res.check().stdout)
+
+
+# ----- verdicts -----------------------------------------------------------------------------
+def check(lab: swarmlab.Lab, check_id: str, **params: Any) -> CheckResult:
+    """Run a check on the live lab, as its notebook cell does; print the verdict."""
+    result = lab.check(check_id, **params)
+    assert isinstance(result, CheckResult)
+    print(result)
+    return result
+
+
+def passes(result: CheckResult) -> None:
+    assert result.status is Status.PASS, str(result)
+
+
+def fails(result: CheckResult, *words: str) -> None:
+    """FAIL, with a hint, and every word in the message or the hint."""
+    assert result.status is Status.FAIL, str(result)
+    assert result.hint, str(result)
+    text = f"{result.message} {result.hint}"
+    for w in words:
+        assert w in text, f"{w!r} not in: {result}"
+
+
+def check_passes(lab: swarmlab.Lab, check_id: str, **params: Any) -> CheckResult:
+    result = check(lab, check_id, **params)
+    passes(result)
+    return result
+
+
+def check_fails(lab: swarmlab.Lab, check_id: str, *named: str, **params: Any) -> CheckResult:
+    """The check FAILs, and its message or hint names each of ``named``."""
+    result = check(lab, check_id, **params)
+    fails(result, *named)
+    return result

@@ -12,17 +12,11 @@ import pytest
 import swarmlab
 from swarmlab.checks import CheckResult, Status
 from tests.conftest import lab_name
-from tests.integration.conftest import NOTHING, leftovers, typed
+from tests.integration.conftest import NOTHING, check, leftovers, typed
 
 pytestmark = pytest.mark.integration
 LAB02, LAB03 = lab_name("hlab02"), lab_name("hlab03")
 HELLO = "swarmlab/tools sh -c 'while true; do echo hello world; sleep 1; done'"
-
-
-def check(lab: swarmlab.Lab, check_id: str, **params: Any) -> CheckResult:
-    res = lab.check(check_id, **params)
-    assert isinstance(res, CheckResult)
-    return res
 
 
 def sh(lab: swarmlab.Lab, node: str, cmd: str, timeout: float = 90) -> str:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 import pytest
 
 import swarmlab
-from swarmlab.checks import CheckResult, Status
-from tests.integration.conftest import module_lab, shared_name, typed
+from swarmlab.checks import CheckResult
+from tests.integration.conftest import check, fails, module_lab, passes, shared_name, typed
 
 LAB = shared_name()
 DELAY = "2s"
@@ -33,26 +32,6 @@ def sh(lab: swarmlab.Lab, script: str, node: str = "manager1", timeout: float = 
     res = lab.node(node).run(script, timeout=timeout)
     assert res.ok, f"{script}\n{res.stdout}\n{res.stderr}"
     return res.stdout
-
-
-def check(lab: swarmlab.Lab, check_id: str, **params: Any) -> CheckResult:
-    result = lab.check(check_id, **params)
-    assert isinstance(result, CheckResult)
-    print(result)
-    return result
-
-
-def passes(result: CheckResult) -> None:
-    assert result.status is Status.PASS, str(result)
-
-
-def fails(result: CheckResult, *words: str) -> None:
-    """FAIL, with a hint, and every word in the message or the hint."""
-    assert result.status is Status.FAIL, str(result)
-    assert result.hint, str(result)
-    text = f"{result.message} {result.hint}"
-    for w in words:
-        assert w in text, f"{w!r} not in: {result}"
 
 
 # ----- 04 --------------------------------------------------------------------------------

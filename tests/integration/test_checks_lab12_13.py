@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 import swarmlab
-from swarmlab.checks import CheckResult, Status
+from swarmlab.checks import CheckResult
 from swarmlab.lab_registry import prepare_registry
-from tests.integration.conftest import module_lab, shared_name
+from tests.integration.conftest import check as shared_check
+from tests.integration.conftest import fails, module_lab, passes, shared_name
 
 LAB = shared_name()
 REG = "registry.lab:5000/hello:v1"
@@ -27,23 +28,7 @@ def sh(lab: swarmlab.Lab, script: str, node: str = "manager1", timeout: float = 
 
 
 def check(lab: swarmlab.Lab, check_id: str, **params: Any) -> CheckResult:
-    result = lab.check(check_id, **{"settle_s": 20, **params})
-    assert isinstance(result, CheckResult)
-    print(result)
-    return result
-
-
-def passes(result: CheckResult) -> None:
-    assert result.status is Status.PASS, str(result)
-
-
-def fails(result: CheckResult, *words: str) -> None:
-    """FAIL, with a hint, and every word in the message or the hint."""
-    assert result.status is Status.FAIL, str(result)
-    assert result.hint, str(result)
-    text = f"{result.message} {result.hint}"
-    for w in words:
-        assert w in text, f"{w!r} not in: {result}"
+    return shared_check(lab, check_id, **{"settle_s": 20, **params})
 
 
 # ----- 12 --------------------------------------------------------------------------------
