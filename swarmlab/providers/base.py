@@ -79,6 +79,12 @@ class Provider(Protocol):
         their images are loaded); return the nodes whose engine was restarted for it."""
         ...
 
+    def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
+        """Where this machine (its browser) reaches TCP ``port`` of a running ``node``:
+        (host, port). Makes what that needs (a forward), never on more than loopback
+        unless the machine's own address is the node's."""
+        ...
+
 
 # VM images (and hosts set up alike) forbid pulls in a systemd drop-in: a later one allows.
 SYSTEMD_PULLS = """set -e
