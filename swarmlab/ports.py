@@ -96,6 +96,23 @@ def not_answering(port: int, node: str, at: str, found: Any, seen: str,
                        hint)
 
 
+def swarm_state(lab: Lab, port: int, timeout: float) -> Snapshot | None:
+    """The swarm as it is, or once the service publishing ``port`` has a task running (a
+    service just created), waiting up to ``timeout``; ``None`` when there is no swarm."""
+
+    def read() -> Snapshot | None:
+        try:
+            return lab.snapshot()
+        except SwarmLabError:
+            return None  # no swarm to ask: the node (or the first) is probed as it is
+
+    def settled(snap: Snapshot | None) -> bool:
+        found = publisher(snap, port)
+        return snap is None or found is None or bool(snap.tasks_of(found[0].name))
+
+    return wait.settle(read, timeout=timeout, interval=1.0, ok=settled)
+
+
 def url(lab: Lab, port: int, node: str | None = None, scheme: str = "http",
         timeout: float = 20.0) -> str:
     """The address on this machine where ``port`` published on the lab answers."""
@@ -104,10 +121,7 @@ def url(lab: Lab, port: int, node: str | None = None, scheme: str = "http",
     if not lab.nodes:
         raise SpecError(f"Lab {lab.name!r} has no nodes. Create it: `swarmlab up --name "
                         f"{lab.name}`.")
-    try:
-        snap = lab.snapshot()
-    except SwarmLabError:
-        snap = None  # no swarm to ask: the node (or the first) is probed as it is
+    snap = swarm_state(lab, port, timeout)
     target = choose_node(snap, port, node, lab.node_names)
     state = lab.provider.states(lab.name).get(target, "missing")
     if state != "running":
@@ -122,4 +136,4 @@ def url(lab: Lab, port: int, node: str | None = None, scheme: str = "http",
         raise not_answering(port, target, f"{host}:{host_port}", found, seen, patience)
     return f"{scheme}://{f'[{host}]' if ':' in host else host}:{host_port}/"
 
-__all__ = ["choose_node", "probe", "publisher", "url"]
+__all__ = ["choose_node", "probe", "publisher", "swarm_state", "url"]

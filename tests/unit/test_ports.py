@@ -143,6 +143,18 @@ def test_a_published_port_that_never_answers_names_the_service_and_the_mesh():
         ports.url(lab, 8080, timeout=1)
 
 
+def test_url_waits_for_the_task_of_a_service_just_created(server):
+    port, _ = server
+    lab = lab_at(port, "mesh-host-mode")
+    starting = dataclasses.replace(snapshot("mesh-host-mode"), tasks=())
+    reads = iter([starting, starting, snapshot("mesh-host-mode")])
+    lab.snapshot = lambda: next(reads)  # type: ignore[method-assign]
+    assert ports.url(lab, 8080) == f"http://127.0.0.1:{port}/"
+    lab.snapshot = lambda: starting  # type: ignore[method-assign]
+    with pytest.raises(SpecError, match="none of its tasks runs"):
+        ports.url(lab, 8080, timeout=1)
+
+
 def test_a_powered_off_node_and_a_bad_port_are_refused(server):
     port, _ = server
     lab = lab_at(port, "mesh-ingress", stopped=("worker1",))
