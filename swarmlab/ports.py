@@ -9,7 +9,7 @@ own address); a probe says whether anything answers there.
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from swarmlab import wait
 from swarmlab.errors import ProviderError, SpecError, SwarmLabError, WaitTimeout
@@ -75,8 +75,8 @@ def probe(host: str, port: int, patience: float = PATIENCE) -> str:
         return e.strerror or str(e) or type(e).__name__
 
 
-def not_answering(port: int, node: str, at: str, found: Any, seen: str,
-                  timeout: float) -> SwarmLabError:
+def not_answering(port: int, node: str, at: str, found: tuple[ServiceInfo, PortInfo] | None,
+                  seen: str, timeout: float) -> SwarmLabError:
     """The error for a port nothing answers on, naming the fix."""
     if found is None:
         return SpecError(
@@ -135,5 +135,6 @@ def url(lab: Lab, port: int, node: str | None = None, scheme: str = "http",
     if seen:
         raise not_answering(port, target, f"{host}:{host_port}", found, seen, patience)
     return f"{scheme}://{f'[{host}]' if ':' in host else host}:{host_port}/"
+
 
 __all__ = ["choose_node", "probe", "publisher", "swarm_state", "url"]

@@ -80,9 +80,9 @@ class Provider(Protocol):
         ...
 
     def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
-        """Where this machine (its browser) reaches TCP ``port`` of a running ``node``:
-        (host, port). Makes what that needs (a forward), never on more than loopback
-        unless the machine's own address is the node's."""
+        """Where this machine (its browser) reaches TCP ``port`` of the running ``node``:
+        (host, port). What that needs is made here and kept (the vm provider's forward,
+        on 127.0.0.1 only), so asking again gives the same address."""
         ...
 
 
