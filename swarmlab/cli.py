@@ -107,6 +107,23 @@ def exec_(name: str, node: str, cmd: tuple[str, ...]) -> None:
     sys.exit(res.exit_code)
 
 
+@main.command(name="open")
+@NAME
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--node", default=None,
+              help="Node to ask (default: one running a task of the service publishing PORT).")
+@click.option("--browser", is_flag=True, help="Also open the address in the default browser.")
+@friendly
+def open_(name: str, port: int, node: str | None, browser: bool) -> None:
+    """Print the address where this machine reaches PORT published on the lab."""
+    address = Lab.connect(name).url(port, node)
+    click.echo(address)
+    if browser:
+        import webbrowser
+
+        webbrowser.open(address)
+
+
 def node_command(fn: Callable[[str, str], None]) -> Any:
     """``swarmlab CMD [--name LAB] NODE``: one action on one node of a lab."""
     return main.command()(NAME(click.argument("node")(friendly(fn))))

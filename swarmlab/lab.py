@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from swarmlab import pipeline, records, swarm
+from swarmlab import pipeline, ports, records, swarm
 from swarmlab.errors import ClusterExists, ClusterNotFound, SpecError, SwarmLabError
 from swarmlab.node import Node, sort_nodes
 from swarmlab.progress import Steps
@@ -269,6 +269,11 @@ class Lab:
         from swarmlab.viz.timeline import timeline
 
         return timeline(self.snapshot(), service, **kw)
+
+    def url(self, port: int, node: str | None = None, scheme: str = "http") -> str:
+        """Where this machine's browser opens ``port`` published on the swarm, like
+        ``http://127.0.0.1:40123/`` (``ports.py``); an error names the fix."""
+        return ports.url(self, port, node, scheme)
 
     def status(self) -> list[dict[str, str]]:
         """One row per node: machine state plus what the swarm says of it."""

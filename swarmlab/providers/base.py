@@ -79,6 +79,12 @@ class Provider(Protocol):
         their images are loaded); return the nodes whose engine was restarted for it."""
         ...
 
+    def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
+        """Where this machine (its browser) reaches TCP ``port`` of the running ``node``:
+        (host, port). What that needs is made here and kept (the vm provider's forward,
+        on 127.0.0.1 only), so asking again gives the same address."""
+        ...
+
 
 # VM images (and hosts set up alike) forbid pulls in a systemd drop-in: a later one allows.
 SYSTEMD_PULLS = """set -e

@@ -95,3 +95,24 @@ def test_without_an_inventory_the_provider_says_how_to_give_one(monkeypatch, tmp
         SshProvider()._hosts("hssh-none")
     assert SshProvider().find("hssh-none") == []
     assert Path(tmp_path).exists()
+
+
+def test_a_host_is_reached_at_its_ssh_address_or_its_swarm_address_behind_a_forward(
+        monkeypatch, tmp_path):
+    from dataclasses import asdict
+
+    from swarmlab.providers.ssh.hosts import is_loopback
+
+    monkeypatch.setenv("SWARMLAB_CACHE", str(tmp_path))
+    prov = SshProvider()
+    hosts = [Host("manager1", "manager", "10.1.2.3"),  # a real host: its SSH address
+             Host("worker1", "worker", "127.0.0.1", port=2222)]  # VirtualBox's SSH forward
+    prov._save("lab", {"hosts": [asdict(h) for h in hosts], "used": ["manager1", "worker1"],
+                       "addresses": {"manager1": "10.1.2.3", "worker1": "192.168.56.101"}})
+    assert prov.reach("lab", "manager1", 8080) == ("10.1.2.3", 8080)
+    assert prov.reach("lab", "worker1", 8080) == ("192.168.56.101", 8080)
+    assert [is_loopback(a) for a in ("127.0.0.1", "::1", "localhost", "node1.lan")] == [
+        True, True, True, False]
+    from swarmlab.providers.vagrant import VagrantProvider
+
+    assert VagrantProvider.reach is SshProvider.reach  # its VMs: the same rule

@@ -7,8 +7,10 @@ needs a node with a task and one without; three-node swarms are the dind tiers' 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+import urllib.request
 
 import pytest
 import yaml
@@ -16,7 +18,7 @@ import yaml
 import swarmlab
 from swarmlab.images.vm import tools_missing
 from swarmlab.providers.ssh import SshProvider
-from swarmlab.providers.vm import VmProvider, labs_dir
+from swarmlab.providers.vm import VmProvider, labs_dir, monitor
 from tests.conftest import answered_status, lab_name
 
 pytestmark = [
@@ -49,6 +51,15 @@ def vmlab():
     assert left.stdout == b"", "a qemu or vde_switch process of the lab outlived down"
 
 
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy between
+
+
+def http_get(url: str) -> str:
+    with DIRECT.open(url, timeout=30) as r:
+        assert r.status == 200
+        return str(r.read().decode())
+
+
 def running_on(manager, service):
     out = manager.run(f"docker service ps {service} --filter desired-state=running "
                       "--format '{{.Node}} {{.CurrentState}}'").stdout.splitlines()
@@ -75,6 +86,11 @@ def test_the_routing_mesh_answers_on_a_node_without_a_task(vmlab):
     assert "Hostname:" in page and "Version: v1" in page
     other = vmlab.node("worker1").run(f"curl -s -m 5 http://{m.address}:8080/").check().stdout
     assert "Version: v1" in other
+    # From this machine: manager1's port 8080 through a forward on 127.0.0.1 (the mesh
+    # inside the VM then carries it to worker1's task).
+    url = vmlab.url(8080, node="manager1")
+    assert url.startswith("http://127.0.0.1:")
+    assert "Version: v1" in http_get(url)
 
 
 def test_vip_discovery_and_load_balancing_on_an_overlay(vmlab):
@@ -82,7 +98,8 @@ def test_vip_discovery_and_load_balancing_on_an_overlay(vmlab):
     m.run("docker network create -d overlay --attachable hvm-net").check()
     # One task on each VM: requests to the VIP cross the overlay between the two kernels.
     m.run("docker service create -d --name vipweb --replicas 2 --network hvm-net "
-          "--no-healthcheck --replicas-max-per-node 1 swarmlab/web:v1").check()
+          "--no-healthcheck --replicas-max-per-node 1 "
+          "--publish mode=host,published=8090,target=80 swarmlab/web:v1").check()
     wait_for("two vipweb tasks", lambda: len(running_on(m, "vipweb")) == 2)
     vip = m.run("docker service inspect -f '{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}' "
                 "vipweb").check().stdout.split()[0].split("/")[0]
@@ -92,6 +109,11 @@ def test_vip_discovery_and_load_balancing_on_an_overlay(vmlab):
     assert vip in out, "the service name resolves to its VIP"
     hosts = {ln.split()[1] for ln in out.splitlines() if ln.startswith("Hostname:")}
     assert len(hosts) == 2, f"the VIP spreads requests over both tasks: {out}"
+    # Host mode, from this machine: worker1's own task answers at the printed address.
+    page = http_get(vmlab.url(8090, node="worker1"))
+    mine = vmlab.node("worker1").run("docker ps -q --filter "
+                                     "label=com.docker.swarm.service.name=vipweb").check()
+    assert f"Hostname: {mine.stdout.strip()}" in page
 
 
 def test_the_networks_lab_mesh_check_passes(vmlab):
@@ -104,6 +126,7 @@ def test_the_networks_lab_mesh_check_passes(vmlab):
 
 def test_a_powered_off_vm_goes_down_and_comes_back(vmlab):
     t = time.monotonic()
+    kept = vmlab.provider.reach(LAB, "worker1", 8090)[1]  # made by the test above, or now
     vmlab.stop("worker1")
     assert vmlab.provider.states(LAB)["worker1"] == "exited"
     m = vmlab.node("manager1")
@@ -112,6 +135,10 @@ def test_a_powered_off_vm_goes_down_and_comes_back(vmlab):
     vmlab.start("worker1", timeout=240)
     rows = answered_status(vmlab)
     assert rows["worker1"]["status"] == "Ready"
+    # The forward made for worker1's port 8090 came back with the VM, on the same port.
+    d = labs_dir() / LAB
+    assert json.loads((d / "worker1.json").read_text())["forwards"]["8090"] == kept
+    assert monitor.live_forwards(monitor.hmp(d / "worker1.mon", "info usernet"))[kept] == 8090
     print(f"worker1 off and on again in {time.monotonic() - t:.0f}s")
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from swarmlab.errors import ClusterNotFound
 from swarmlab.images import vm as vmimage
 from swarmlab.providers import get_provider
-from swarmlab.providers.vm import VmProvider, node_address
+from swarmlab.providers.vm import VmProvider, labs_dir, monitor, node_address
 from swarmlab.providers.vm.processes import alive as _alive
+from swarmlab.providers.vm.processes import free_port
 from swarmlab.providers.vm.processes import kill as _kill
 from swarmlab.spec import NodeSpec
 
@@ -85,3 +90,76 @@ def test_a_lab_without_records_is_empty_and_delete_is_harmless(cache):
     prov = VmProvider()
     assert prov.find("hvm-none") == [] and prov.states("hvm-none") == {}
     assert prov.delete("hvm-none") == 0
+
+
+# A qemu with no machine and no guest (-machine none -S): its monitor and user-mode NIC are
+# the real ones a VM has, at no boot cost. What reaches the guest is tests/vm's work.
+ECHOED = (b"h\x1b[K\x1b[Dho\x1b[K\x1b[D\x1b[Dhostfwd_add nat tcp:127.0.0.1:41001-10.0.2.15:8081"
+          b"\x1b[K\r\nCould not set up host forwarding rule 'tcp:127.0.0.1:41001-10.0.2.15:8081'"
+          b"\r\n(qemu) ")  # recorded from qemu 7.2
+
+
+def test_the_monitor_reply_drops_the_echoed_command_and_the_prompt():
+    assert monitor.reply(ECHOED) == ("Could not set up host forwarding rule "
+                                     "'tcp:127.0.0.1:41001-10.0.2.15:8081'")
+    assert monitor.reply(b"hostfwd_add nat tcp:127.0.0.1:1-10.0.2.15:2\x1b[K\r\n(qemu) ") == ""
+
+
+def test_a_forward_is_on_loopback_to_the_guest_nic():
+    assert monitor.add_command(41001, 8080) == "hostfwd_add nat tcp:127.0.0.1:41001-10.0.2.15:8080"
+    usernet = ("Hub -1 (nat):\r\n  Protocol[State]    FD  Source Address  Port   Dest. Address"
+               "  Port RecvQ SendQ\r\n  TCP[HOST_FORWARD]  13       127.0.0.1 41001       "
+               "10.0.2.15  8080     0     0\r\n  TCP[HOST_FORWARD]  11       127.0.0.1 40022"
+               "       10.0.2.15    22     0     0\r\n")
+    assert monitor.live_forwards(usernet) == {41001: 8080, 40022: 22}
+
+
+def start_bare_qemu(d, name: str, ssh_port: int) -> None:
+    subprocess.run(
+        ["qemu-system-x86_64", "-machine", "none", "-S", "-nodefaults", "-display", "none",
+         "-netdev", f"user,id=nat,net=10.0.2.0/24,restrict=on,"
+                    f"hostfwd=tcp:127.0.0.1:{ssh_port}-10.0.2.15:22",
+         "-monitor", f"unix:{d / name}.mon,server,nowait", "-pidfile", str(d / f"{name}.pid"),
+         "-daemonize"], check=True, capture_output=True, timeout=30)
+
+
+def listening(port: int) -> list[str]:
+    """Local addresses listening on TCP ``port`` (from /proc/net/tcp)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        addr, p = local.split(":")
+        if state == "0A" and int(p, 16) == port:
+            found.append(".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="qemu is not installed")
+def test_reach_forwards_loopback_once_keeps_it_in_the_record_and_dies_with_the_vm(cache):
+    prov, lab, d = VmProvider(), "vp-fwd", labs_dir() / "vp-fwd"
+    d.mkdir(parents=True)
+    rec = {"name": "manager1", "role": "manager", "index": 1, "address": "192.168.77.11",
+           "ssh_port": free_port(), "image": str(cache / "img")}
+    (d / "manager1.json").write_text(json.dumps(rec))
+    start_bare_qemu(d, "manager1", rec["ssh_port"])
+    try:
+        host, port = prov.reach(lab, "manager1", 8080)
+        assert host == "127.0.0.1" and listening(port) == ["127.0.0.1"]  # loopback only
+        assert prov.reach(lab, "manager1", 8080) == (host, port)  # the same forward again
+        assert json.loads((d / "manager1.json").read_text())["forwards"] == {"8080": port}
+        other = prov.reach(lab, "manager1", 8081)[1]
+        assert other != port
+        # A power cycle: a new qemu has none of them; the record brings them back.
+        _kill(d / "manager1.pid", d)
+        assert listening(port) == []
+        start_bare_qemu(d, "manager1", rec["ssh_port"])
+        saved = json.loads((d / "manager1.json").read_text())
+        monitor.restore_forwards(d / "manager1.mon", saved)
+        assert saved["forwards"] == {"8080": port, "8081": other}
+        assert listening(port) == ["127.0.0.1"] and listening(other) == ["127.0.0.1"]
+        with pytest.raises(ClusterNotFound, match="no VM 'worker9'"):
+            prov.reach(lab, "worker9", 8080)
+        prov.remove(lab, "manager1")
+        assert listening(port) == [] and not (d / "manager1.json").exists()
+    finally:
+        _kill(d / "manager1.pid", d)

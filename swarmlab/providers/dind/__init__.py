@@ -178,6 +178,17 @@ class DindProvider(HostEngineImages):
                 gone += 1
         return gone + self._remove_volumes(lab)
 
+    def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
+        """The node container's address on the lab's bridge: the host has the bridge's
+        gateway address, so a port the node opens is reachable there as it is."""
+        if "docker desktop" in str(self.client.info().get("OperatingSystem", "")).lower():
+            raise CapabilityMissing(
+                "On Docker Desktop the nodes live in Docker's own VM, whose bridge networks "
+                "this machine cannot reach. Read the page from a node instead (`swarmlab "
+                f"exec {node} -- curl -s http://127.0.0.1:{port}/`), or use the Docker Engine "
+                "of a Linux distribution (WSL2 on Windows).")
+        return node_from_labels(self.client, self._container(lab, node).labels).address, port
+
     def allow_pulls(self, lab: str, nodes: list[Node]) -> list[str]:
         """Make each node that may not pull again, with pulls allowed (``pulls.py``)."""
         todo = [n for n in nodes if not pulls.pulls_allowed(self.client, n)]

@@ -26,7 +26,7 @@ from swarmlab.paths import cache_dir, cache_root, known_hosts_path
 from swarmlab.progress import Steps
 from swarmlab.providers.base import HostEngineImages
 from swarmlab.providers.common import parallel, wait_engine
-from swarmlab.providers.ssh.hosts import advertise_address, clean_host
+from swarmlab.providers.ssh.hosts import advertise_address, clean_host, is_loopback
 from swarmlab.providers.ssh.inventory import Host, load_inventory, parse_inventory
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.ssh import SSHTransport
@@ -170,6 +170,14 @@ class SshProvider(HostEngineImages):
             hint="the host must run Docker, and its user must be root, in the docker "
                  "group, or have `sudo: true` in the inventory",
         )
+
+    def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
+        """The host's own address: the one SSH uses, or the swarm's address when SSH comes
+        through a forward on this machine's loopback (then only SSH is forwarded; Vagrant
+        with VirtualBox does that, its private network reaches the VM)."""
+        n = self._find_one(lab, node)
+        ssh = next(h["address"] for h in self._read(lab)["hosts"] if h["name"] == node)
+        return (n.address if is_loopback(ssh) else ssh), port
 
     # ----- power: the engine, since the kit cannot power real hosts -------------------------
     def stop(self, lab: str, node: str) -> None:

@@ -71,6 +71,14 @@ def _addresses(ip_output: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def is_loopback(address: str) -> bool:
+    """An address of this machine's loopback (SSH then comes through a forward)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
 def _docker_iface(name: str) -> bool:
     return name.startswith(("docker", "br-", "veth", "vxlan", "cni", "flannel"))
 
@@ -79,4 +87,4 @@ def _listing(addrs: list[tuple[str, str]]) -> str:
     return ", ".join(f"{a} on {i}" for i, a in addrs) or "no IPv4 address"
 
 
-__all__ = ["NAT_ADDRESSES", "advertise_address", "clean_host"]
+__all__ = ["NAT_ADDRESSES", "advertise_address", "clean_host", "is_loopback"]

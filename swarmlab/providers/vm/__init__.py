@@ -7,9 +7,10 @@ monitor socket per node, and the private switch. That folder is the lab's only r
 are) and removes it.
 
 Network per node (``qemu.py``): a user-mode NIC (no host interface, ``restrict=on``: no
-way out) whose only door is SSH forwarded to 127.0.0.1; and a private L2 segment between
-the lab's VMs through ``vde_switch``, where the swarm runs. KVM is used when a probe boot
-shows that it works, TCG otherwise.
+way out) whose doors are SSH forwarded to 127.0.0.1, and the published ports a learner
+opens (``reach``: forwards to 127.0.0.1 added through the monitor, ``monitor.py``); and a
+private L2 segment between the lab's VMs through ``vde_switch``, where the swarm runs.
+KVM is used when a probe boot shows that it works, TCG otherwise.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from swarmlab.progress import Steps
 from swarmlab.providers.base import HostEngineImages
 from swarmlab.providers.common import node_address as address_in
 from swarmlab.providers.common import parallel, require_memory, wait_engine
-from swarmlab.providers.vm import processes, qemu
+from swarmlab.providers.vm import monitor, processes, qemu
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.ssh import SSHTransport
 
@@ -88,6 +89,9 @@ class VmProvider(HostEngineImages):
         rec: dict[str, Any] = json.loads(p.read_text())
         return rec
 
+    def _save(self, lab: str, rec: dict[str, Any]) -> None:
+        (private_dir(self._dir(lab)) / f"{rec['name']}.json").write_text(json.dumps(rec, indent=1))
+
     def labs(self) -> list[str]:
         """Labs with a folder holding at least one VM record."""
         return sorted(p.name for p in labs_dir().iterdir() if any(p.glob("*.json")))
@@ -141,7 +145,7 @@ class VmProvider(HostEngineImages):
             "address": node_address(node), "ssh_port": processes.free_port(),
             "image": str(image.folder),
         }
-        (d / f"{node.name}.json").write_text(json.dumps(rec, indent=1))
+        self._save(lab, rec)
         processes.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
                        str(image.disk), str(d / f"{node.name}.qcow2")], "qemu-img create")
         qemu.launch(self._argv(lab, rec, accel), d, rec)
@@ -190,7 +194,19 @@ class VmProvider(HostEngineImages):
             qemu.ensure_switch(d, lab)
             accel = qemu.accel(vmimage.VmImage(Path(rec["image"])))
             qemu.launch(self._argv(lab, rec, accel), d, rec)
+            if rec.get("forwards"):
+                monitor.restore_forwards(d / f"{node}.mon", rec)
+                self._save(lab, rec)
         self.wait_engine(self._node(lab, rec), BOOT_TIMEOUT)
+
+    # ----- reaching a published port --------------------------------------------------------
+    def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
+        """127.0.0.1 and a port forwarded there to ``port`` of the VM (made once, kept in
+        the VM's record; it goes with the VM)."""
+        rec = self._record(lab, node)
+        host_port = monitor.ensure_forward(self._dir(lab) / f"{node}.mon", rec, port)
+        self._save(lab, rec)
+        return "127.0.0.1", host_port
 
     # ----- removing -------------------------------------------------------------------------
     def remove(self, lab: str, node: str) -> None:
