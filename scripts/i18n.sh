@@ -19,6 +19,7 @@ for po in "$DIR"/*/LC_MESSAGES/swarmlab.po; do
   lang=$(basename "$(dirname "$(dirname "$po")")")
   "$PYBABEL" -q update -i "$pot" -o "$po" -l "$lang" --no-wrap --no-fuzzy-matching \
     --ignore-obsolete
-  sed -i '/^"POT-Creation-Date: /d; /^"Generated-By: /d' "$po"  # no churn in git
+  # A fixed date, so the .po changes only with its messages (and the .mo compiles the same).
+  sed -i 's/^"POT-Creation-Date: .*/"POT-Creation-Date: 2026-12-06 00:00+0000\\n"/' "$po"
 done
 "$PYBABEL" compile -d "$DIR" -D swarmlab --statistics
