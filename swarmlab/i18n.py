@@ -74,7 +74,11 @@ def current_language() -> str:
     for wanted in (_chosen, os.environ.get(ENV)):
         if wanted:
             return normalize(wanted)
-    return folder_language(Path.cwd()) or DEFAULT
+    try:
+        cwd = Path.cwd()
+    except OSError:  # the working directory was deleted under the kernel
+        return DEFAULT
+    return folder_language(cwd) or DEFAULT
 
 
 def normalize(lang: str) -> str:
