@@ -15,7 +15,14 @@ bash scripts/bootstrap.sh
 .venv/bin/python -m swarmlab.jupyter_defaults \
   "${JUPYTERLAB_SETTINGS_DIR:-$HOME/.jupyter/lab/user-settings}"
 TOKEN=${JUPYTER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}
-OPEN=${SWARMLAB_OPEN:-00-welcome.ipynb}
+# SWARMLAB_LANG=ko: the Korean edition (labs/ko/; its kernels speak Korean by themselves).
+FIRST=00-welcome.ipynb
+case "${SWARMLAB_LANG:-}" in
+  ko|ko[_.-]*)
+    if [ -f "labs/ko/$FIRST" ]; then FIRST="ko/$FIRST"
+    else echo "[swarmlab] labs/ko/$FIRST is missing: opening the English lab" >&2; fi ;;
+esac
+OPEN=${SWARMLAB_OPEN:-$FIRST}
 args=(--ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp.root_dir="$PWD/labs"
       --IdentityProvider.token="$TOKEN")
 [ "$(id -u)" = 0 ] && args+=(--allow-root)

@@ -13,6 +13,7 @@ from swarmlab import pipeline, swarm
 from swarmlab.checks import CheckResult, Report, run_checks
 from swarmlab.errors import ClusterNotFound, SpecError
 from swarmlab.history import HISTORY_FILE
+from swarmlab.i18n import set_language
 from swarmlab.lab import Lab
 from swarmlab.node import Node
 from swarmlab.parallel import parallel
@@ -49,12 +50,17 @@ LABS: dict[str, LabShape] = {
 PARAMS_ENV = "SWARMLAB_LAB_PARAMS"  # JSON, used by the notebook tests to shorten waits
 
 
-def start_lab(lab_id: str, name: str | None = None, quiet: bool = False, **params: Any) -> Lab:
+def start_lab(lab_id: str, name: str | None = None, quiet: bool = False,
+              lang: str | None = None, **params: Any) -> Lab:
     """The lab cluster in the state lab ``lab_id`` starts from; prints what it changed.
 
     ``name`` defaults to $SWARMLAB_LAB, else "default". ``params`` tune the exercises'
     checks (for example ``update_delay="2s"``); $SWARMLAB_LAB_PARAMS (JSON) adds more.
+    ``lang`` (``"ko"``) chooses the language of the checks' messages from now on (else
+    $SWARMLAB_LANG, or the notebook's folder: ``labs/ko/``; see ``swarmlab.i18n``).
     """
+    if lang is not None:
+        set_language(lang)
     name = name or os.environ.get("SWARMLAB_LAB") or "default"
     key = str(lab_id).zfill(2)[:2]
     if key not in LABS:

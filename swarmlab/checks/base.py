@@ -26,6 +26,7 @@ from swarmlab.checks.results import MIME_TYPE, CheckResult, Report, Status
 from swarmlab.errors import ConnectError
 from swarmlab.history import HISTORY_FILE, Entry, succeeded
 from swarmlab.history import parse as parse_history
+from swarmlab.i18n import _
 from swarmlab.records import Event, Verdict
 from swarmlab.transport.base import CommandResult
 
@@ -63,7 +64,8 @@ def register(
     check_id: str, *, title: str, lab: str, params: Mapping[str, Any] | None = None,
     needs: tuple[str | Requirement, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
-    """Add a check under ``check_id`` (``NN.slug``); ``params`` are its defaults.
+    """Add a check under ``check_id`` (``NN.slug``); ``params`` are its defaults; mark
+    ``title`` with ``N_()`` (``run_check`` translates it).
 
     ``needs`` are what the check needs before its own logic runs, in order: a name
     (``"swarm"``, ``"service:web"``, ``"service:{service}"`` for a parameter) or a
@@ -94,7 +96,7 @@ def requirement(need: str | Requirement) -> Requirement:
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     """The check's verdict: the first of its ``needs`` that is missing, else its own."""
-    ctx.check_id, ctx.title, ctx.lab_id = spec.id, spec.title, spec.lab
+    ctx.check_id, ctx.title, ctx.lab_id = spec.id, _(spec.title), spec.lab
     for need in spec.needs:
         problem = requirement(need)(ctx)
         if problem is not None:
@@ -215,5 +217,6 @@ class CheckContext:
         return CheckResult(self.check_id, Status.FAIL, message, hint, details, self.title)
 
     def skip(self, missing: str, how: str, **details: Any) -> CheckResult:
-        return CheckResult(self.check_id, Status.SKIP, f"Skipped: {missing}.", how, details,
+        return CheckResult(self.check_id, Status.SKIP,
+                           _("Skipped: {missing}.").format(missing=missing), how, details,
                            self.title)

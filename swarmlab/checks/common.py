@@ -9,9 +9,19 @@ from typing import TypeVar
 
 from swarmlab.capabilities import IPVS_HOW, ipvs_available
 from swarmlab.checks.base import CheckContext, CheckFn, CheckResult
+from swarmlab.i18n import _
 from swarmlab.state import NodeInfo
 
 Found = TypeVar("Found")
+
+
+def names_text(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``none`` for no names), in the current language."""
+    if not names:
+        return _("none")
+    if len(names) == 1:
+        return names[0]
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def start_hint(names: list[str]) -> str:
@@ -23,8 +33,8 @@ def swarm_problem(ctx: CheckContext, no_swarm_hint: str) -> CheckResult | None:
     snap = ctx.snapshot
     if not snap.swarm_active:
         return ctx.fail(
-            f"There is no swarm: {snap.source.node}'s engine says Swarm: "
-            f"{snap.source.local_state}.",
+            _("There is no swarm: {node}'s engine says Swarm: {state}.").format(
+                node=snap.source.node, state=snap.source.local_state),
             no_swarm_hint,
             seen_from=snap.source.node, errors=list(snap.errors),
         )
@@ -32,23 +42,28 @@ def swarm_problem(ctx: CheckContext, no_swarm_hint: str) -> CheckResult | None:
         return None
     stopped = ctx.stopped()
     if snap.no_leader:
-        msg = "The swarm has no leader: too few managers are up, so management calls fail"
-        hint = (f"start the stopped nodes ({start_hint(stopped)}) and wait ~10 s for an "
-                "election" if stopped else
-                "wait a few seconds for an election; if it persists, more than half of "
-                "the managers are unreachable")
+        msg = _("The swarm has no leader: too few managers are up, so management calls fail "
+                "(seen from {node}).")
+        hint = (_("start the stopped nodes ({how}) and wait ~10 s for an election").format(
+                    how=start_hint(stopped)) if stopped else
+                _("wait a few seconds for an election; if it persists, more than half of "
+                  "the managers are unreachable"))
     else:
-        msg = "No manager answers management calls"
-        hint = (f"start the stopped nodes: {start_hint(stopped)}" if stopped else
-                "promote a node from a working manager, or check `docker info` on a manager")
-    return ctx.fail(f"{msg} (seen from {snap.source.node}).", hint,
+        msg = _("No manager answers management calls (seen from {node}).")
+        hint = (_("start the stopped nodes: {how}").format(how=start_hint(stopped)) if stopped
+                else _("promote a node from a working manager, or check `docker info` on a "
+                       "manager"))
+    return ctx.fail(msg.format(node=snap.source.node), hint,
                     stopped=stopped, errors=list(snap.errors))
 
 
 def role_word(n: NodeInfo) -> str:
     if n.leader:
-        return "the Leader"
-    return f"a manager ({n.reachability or 'unknown'})" if n.is_manager else "a worker"
+        return _("the Leader")
+    if n.is_manager:
+        return _("a manager ({reachability})").format(
+            reachability=n.reachability or _("unknown"))
+    return _("a worker")
 
 
 def describe(n: NodeInfo) -> dict[str, str]:

@@ -7,6 +7,7 @@ import re
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import start_hint, swarm_problem
 from swarmlab.history import Entry, parse
+from swarmlab.i18n import N_, _, ngettext
 
 
 def history_entries(text: str) -> list[str]:
@@ -23,7 +24,7 @@ def _runs(entry: Entry, word: str) -> bool:
     return any(re.match(rf"^(sudo\s+)?{re.escape(word)}(\s|$)", c) for c in entry.commands())
 
 
-@register("00.hello", title="Run a command on a node", lab="00", params={"word": "docker"})
+@register("00.hello", title=N_("Run a command on a node"), lab="00", params={"word": "docker"})
 def hello(ctx: CheckContext) -> CheckResult:
     word = str(ctx.params["word"])
     entries = [e for e in ctx.history() if e.commands()]  # a cell of comments runs nothing
@@ -31,27 +32,33 @@ def hello(ctx: CheckContext) -> CheckResult:
     first = f"`{word} version`"
     if not entries:
         return ctx.fail(
-            "No command has been run on a node yet.",
-            f"make a cell whose first line is `%%node manager1` and second line {first}, "
-            f"and run it (in a terminal: `swarmlab exec manager1 {word} version`)",
+            _("No command has been run on a node yet."),
+            _("make a cell whose first line is `%%node manager1` and second line {first}, "
+              "and run it (in a terminal: `swarmlab exec manager1 {word} version`)").format(
+                  first=first, word=word),
         )
     tried = [e for e in entries if _runs(e, word)]
     if not tried:
         last = entries[-1]
+        line = _first_line(last)
+        msg = (_("You ran `{line}` on {node}, but no `{word}` command yet (`{word}` is only a "
+                 "word in it: the command is `{command}`).") if word in last.source else
+               _("You ran `{line}` on {node}, but no `{word}` command yet."))
         return ctx.fail(
-            f"You ran `{_first_line(last)}` on {last.node}, but no `{word}` command yet"
-            + (f" (`{word}` is only a word in it: the command is "
-               f"`{_first_line(last).split()[0]}`)." if word in last.source else "."),
-            f"run {first} or `{word} info` on a node (a `%%node {last.node}` cell)", ran=ran,
+            msg.format(line=line, node=last.node, word=word, command=line.split()[0]),
+            _("run {first} or `{word} info` on a node (a `%%node {node}` cell)").format(
+                first=first, word=word, node=last.node), ran=ran,
         )
     worked = [e for e in tried if e.ok]
     if not worked:
         last = tried[-1]
-        code = "an unknown exit code" if last.exit_code is None else f"exit code {last.exit_code}"
+        code = (_("an unknown exit code") if last.exit_code is None else
+                _("exit code {code}").format(code=last.exit_code))
         return ctx.fail(
-            f"You ran `{_first_line(last)}` on {last.node}, but it failed ({code}).",
-            f"read its error message, fix the command (for example {first}) and run the "
-            "cell again", ran=ran,
+            _("You ran `{line}` on {node}, but it failed ({code}).").format(
+                line=_first_line(last), node=last.node, code=code),
+            _("read its error message, fix the command (for example {first}) and run the "
+              "cell again").format(first=first), ran=ran,
         )
     entry = worked[-1]
     unhealthy = _health_problem(ctx)
@@ -60,8 +67,9 @@ def hello(ctx: CheckContext) -> CheckResult:
     snap = ctx.snapshot
     leader = snap.leader.hostname if snap.leader else "?"
     return ctx.ok(
-        f"You ran `{_first_line(entry)}` on {entry.node}; the cluster is healthy: "
-        f"{len(snap.nodes)} nodes Ready, {leader} is the Leader.",
+        _("You ran `{line}` on {node}; the cluster is healthy: {count} nodes Ready, {leader} "
+          "is the Leader.").format(line=_first_line(entry), node=entry.node,
+                                   count=len(snap.nodes), leader=leader),
         ran=ran, nodes={n.hostname: n.state for n in snap.nodes},
     )
 
@@ -70,26 +78,29 @@ def _health_problem(ctx: CheckContext) -> CheckResult | None:
     stopped = ctx.stopped()
     if stopped:
         return ctx.fail(
-            f"The cluster is not healthy: {', '.join(stopped)} "
-            f"{'is' if len(stopped) == 1 else 'are'} powered off.",
-            f"start {'it' if len(stopped) == 1 else 'them'}: {start_hint(stopped)}",
+            ngettext("The cluster is not healthy: {nodes} is powered off.",
+                     "The cluster is not healthy: {nodes} are powered off.",
+                     len(stopped)).format(nodes=", ".join(stopped)),
+            ngettext("start it: {how}", "start them: {how}", len(stopped)).format(
+                how=start_hint(stopped)),
             machines=ctx.machines(),
         )
     problem = swarm_problem(
-        ctx, "the lab's swarm is formed when the lab is created: run `swarmlab up` "
-             "(or swarmlab.up()) again",
+        ctx, _("the lab's swarm is formed when the lab is created: run `swarmlab up` "
+               "(or swarmlab.up()) again"),
     )
     if problem is not None:
         return problem
     snap = ctx.snapshot
     missing = [n for n in ctx.lab.node_names if snap.node(n) is None]
-    not_ready = [f"{n.hostname} is {n.state.capitalize()}" for n in snap.nodes if not n.ready]
+    not_ready = [_("{node} is {state}").format(node=n.hostname, state=n.state.capitalize())
+                 for n in snap.nodes if not n.ready]
     if missing or not_ready:
-        what = [*(f"{m} is not in the swarm" for m in missing), *not_ready]
+        what = [*(_("{node} is not in the swarm").format(node=m) for m in missing), *not_ready]
         return ctx.fail(
-            f"The cluster is not healthy: {'; '.join(what)}.",
-            "a node that just started needs a few seconds to be Ready; if one left the "
-            "swarm, `swarmlab up` joins it again",
+            _("The cluster is not healthy: {problems}.").format(problems="; ".join(what)),
+            _("a node that just started needs a few seconds to be Ready; if one left the "
+              "swarm, `swarmlab up` joins it again"),
             nodes={n.hostname: n.state for n in snap.nodes},
         )
     return None

@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
 from swarmlab.checks.common import describe, role_word, start_hint
+from swarmlab.checks.common import names_text as _names
 from swarmlab.checks.requires import swarm
+from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import NodeInfo, Snapshot
 
 
 def _init_hint(ctx: CheckContext, manager: str) -> str:
     addr = ctx.lab.node(manager).address
-    return f"on {manager}: `docker swarm init --advertise-addr {addr}`"
+    return _("on {manager}: `docker swarm init --advertise-addr {addr}`").format(
+        manager=manager, addr=addr)
 
 
 def _join_hint(manager: str, node: str) -> str:
-    return (f"on {manager}: `docker swarm join-token worker`, then run the `docker swarm "
-            f"join --token ...` line it prints on {node}")
+    return _("on {manager}: `docker swarm join-token worker`, then run the `docker swarm "
+             "join --token ...` line it prints on {node}").format(manager=manager, node=node)
 
 
 def _no_swarm(ctx: CheckContext) -> str:
-    return _init_hint(ctx, str(ctx.params["manager"])) + " (exercise 01.init)"
+    return _init_hint(ctx, str(ctx.params["manager"])) + _(" (exercise 01.init)")
 
 
 def _manager_in(ctx: CheckContext) -> CheckResult | None:
@@ -32,8 +35,10 @@ def _manager_in(ctx: CheckContext) -> CheckResult | None:
     if snap.node(manager) is None:
         elsewhere = snap.leader.hostname if snap.leader else snap.source.node
         return ctx.fail(
-            f"The swarm was created on {elsewhere}, and {manager} is not in it.",
-            f"on {elsewhere}: `docker swarm leave --force`; then {_init_hint(ctx, manager)}",
+            _("The swarm was created on {node}, and {manager} is not in it.").format(
+                node=elsewhere, manager=manager),
+            _("on {node}: `docker swarm leave --force`; then {init}").format(
+                node=elsewhere, init=_init_hint(ctx, manager)),
             nodes={n.hostname: describe(n) for n in snap.nodes},
         )
     return None
@@ -45,15 +50,15 @@ def _known_node(ctx: CheckContext) -> None:
 
 def _joined(then: str = "") -> Requirement:
     """The ``node`` parameter's node is in the swarm (``ctx.found["node"]``); else the FAIL
-    saying how to join it (then ``then``, a ``{param}`` template)."""
+    saying how to join it (then ``then``, a ``{param}`` template marked ``N_``)."""
     def need(ctx: CheckContext) -> CheckResult | None:
         manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
         snap = ctx.snapshot
         ctx.found["node"] = snap.node(node)
         if ctx.found["node"] is not None:
             return None
-        return ctx.fail(f"{node} is not in the swarm.",
-                        _join_hint(manager, node) + then.format(**ctx.params),
+        return ctx.fail(_("{node} is not in the swarm.").format(node=node),
+                        _join_hint(manager, node) + (_(then) if then else "").format(**ctx.params),
                         nodes={x.hostname: describe(x) for x in snap.nodes})
     return need
 
@@ -62,7 +67,7 @@ def _joined(then: str = "") -> Requirement:
 _IN_SWARM = (swarm(_no_swarm), _manager_in)
 
 
-@register("01.init", title="Create the swarm on manager1", lab="01",
+@register("01.init", title=N_("Create the swarm on manager1"), lab="01",
           params={"manager": "manager1"}, needs=_IN_SWARM)
 def init(ctx: CheckContext) -> CheckResult:
     manager = str(ctx.params["manager"])
@@ -70,20 +75,23 @@ def init(ctx: CheckContext) -> CheckResult:
     me = snap.node(manager)
     assert me is not None  # _lab_problem checked it
     if not me.leader:
-        leader = snap.leader.hostname if snap.leader else "no node"
+        leader = snap.leader.hostname if snap.leader else _("no node")
         return ctx.fail(
-            f"{manager} is in the swarm as {role_word(me)}, but {leader} is the Leader.",
-            f"the swarm should start on {manager}: leave it everywhere "
-            "(`docker swarm leave --force`), then " + _init_hint(ctx, manager),
+            _("{manager} is in the swarm as {role}, but {leader} is the Leader.").format(
+                manager=manager, role=role_word(me), leader=leader),
+            _("the swarm should start on {manager}: leave it everywhere "
+              "(`docker swarm leave --force`), then {init}").format(
+                  manager=manager, init=_init_hint(ctx, manager)),
             nodes={n.hostname: describe(n) for n in snap.nodes},
         )
     return ctx.ok(
-        f"The swarm is active and {manager} is its Leader (advertising {me.address}).",
+        _("The swarm is active and {manager} is its Leader (advertising {addr}).").format(
+            manager=manager, addr=me.address),
         node=describe(me), cluster=snap.source.cluster_id,
     )
 
 
-@register("01.join", title="Join every worker", lab="01", params={"manager": "manager1"},
+@register("01.join", title=N_("Join every worker"), lab="01", params={"manager": "manager1"},
           needs=_IN_SWARM)
 def join(ctx: CheckContext) -> CheckResult:
     manager = str(ctx.params["manager"])
@@ -94,68 +102,87 @@ def join(ctx: CheckContext) -> CheckResult:
     nodes = {n.hostname: describe(n) for n in snap.nodes}
     if missing:
         return ctx.fail(
-            f"{_names(missing)} {_be(missing)} not in the swarm yet.",
-            _join_hint(manager, " and ".join(missing)), nodes=nodes,
+            ngettext("{nodes} is not in the swarm yet.", "{nodes} are not in the swarm yet.",
+                     len(missing)).format(nodes=_names(missing)),
+            _join_hint(manager, _names(missing)), nodes=nodes,
         )
     as_manager = [w for w in workers if _is_manager(snap.node(w))]
     if as_manager:
         w = as_manager[0]
         return ctx.fail(
-            f"{_names(as_manager)} joined as {'a manager' if len(as_manager) == 1 else 'managers'}"
-            ": the token came from `docker swarm join-token manager`, not `worker`.",
-            f"on {manager}: `docker node demote {w}`; on {w}: `docker swarm leave`; on "
-            f"{manager}: `docker node rm {w}`; then {_join_hint(manager, w)}", nodes=nodes,
+            ngettext("{nodes} joined as a manager: the token came from `docker swarm "
+                     "join-token manager`, not `worker`.",
+                     "{nodes} joined as managers: the token came from `docker swarm "
+                     "join-token manager`, not `worker`.", len(as_manager)).format(
+                         nodes=_names(as_manager)),
+            _("on {manager}: `docker node demote {node}`; on {node}: `docker swarm leave`; on "
+              "{manager}: `docker node rm {node}`; then {join}").format(
+                  manager=manager, node=w, join=_join_hint(manager, w)), nodes=nodes,
         )
     if down:
         stopped = [w for w in down if w in ctx.stopped()]
-        hint = (f"start {_names(stopped)}: {start_hint(stopped)}" if stopped else
-                f"{_names(down)} may have left the swarm: {_join_hint(manager, down[0])}")
-        return ctx.fail(f"{_names(down)} {_be(down)} listed but Down.", hint, nodes=nodes)
+        hint = (_("start {nodes}: {how}").format(nodes=_names(stopped), how=start_hint(stopped))
+                if stopped else _("{nodes} may have left the swarm: {join}").format(
+                    nodes=_names(down), join=_join_hint(manager, down[0])))
+        return ctx.fail(ngettext("{nodes} is listed but Down.", "{nodes} are listed but Down.",
+                                 len(down)).format(nodes=_names(down)), hint, nodes=nodes)
     stale = [w for w in workers if len(snap.nodes_named(w)) > 1]
-    note = (f" ({_names(stale)} also {_be(stale)} listed once more as Down, from before "
-            "it left: `docker node rm <ID>` removes the old entry)") if stale else ""
-    return ctx.ok(f"{_names(workers)} joined and {_be(workers)} Ready.{note}", nodes=nodes)
+    note = ngettext(" ({nodes} also is listed once more as Down, from before it left: "
+                    "`docker node rm <ID>` removes the old entry)",
+                    " ({nodes} also are listed once more as Down, from before it left: "
+                    "`docker node rm <ID>` removes the old entry)", len(stale)).format(
+                        nodes=_names(stale)) if stale else ""
+    return ctx.ok(ngettext("{nodes} joined and is Ready.{note}",
+                           "{nodes} joined and are Ready.{note}", len(workers)).format(
+                               nodes=_names(workers), note=note), nodes=nodes)
 
 
-@register("01.leave-rm", title="A worker leaves and is removed", lab="01",
+@register("01.leave-rm", title=N_("A worker leaves and is removed"), lab="01",
           params={"manager": "manager1", "node": "worker2"}, needs=(_known_node, *_IN_SWARM))
 def leave_rm(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
     entries = ctx.snapshot.nodes_named(node)
     if any(n.state != "down" for n in entries):
         n = next(n for n in entries if n.state != "down")
-        first = (f"on {manager}: `docker node demote {node}`; then " if n.is_manager else "")
+        hint = (_("on {manager}: `docker node demote {node}`; then on {node}: `docker swarm "
+                  "leave`; then on {manager}: `docker node rm {node}`") if n.is_manager else
+                _("on {node}: `docker swarm leave`; then on {manager}: `docker node rm {node}`"))
         return ctx.fail(
-            f"{node} is still in the swarm ({n.state.capitalize()}, {role_word(n)}).",
-            f"{first}on {node}: `docker swarm leave`; then on {manager}: `docker node rm {node}`",
-            node=describe(n),
+            _("{node} is still in the swarm ({state}, {role}).").format(
+                node=node, state=n.state.capitalize(), role=role_word(n)),
+            hint.format(manager=manager, node=node), node=describe(n),
         )
     if entries:
         return ctx.fail(
-            f"{node} left the swarm but is still listed (Down): leaving does not remove it.",
-            f"on {manager}: `docker node rm {node}` (just after leaving it may answer \"is "
-            "not down\" for ~15 s: wait and run it again)",
+            _("{node} left the swarm but is still listed (Down): leaving does not remove it."
+              ).format(node=node),
+            _("on {manager}: `docker node rm {node}` (just after leaving it may answer \"is "
+              "not down\" for ~15 s: wait and run it again)").format(manager=manager, node=node),
             node=describe(entries[-1]),
         )
     if not _joined_before(ctx, node):
         return ctx.fail(
-            f"{node} is not in the swarm, but it never joined it in this lab: there was "
-            "nothing to leave or remove.",
-            f"do exercise 01.join first (and run its check); then on {node}: `docker swarm "
-            f"leave`, and on {manager}: `docker node rm {node}`",
+            _("{node} is not in the swarm, but it never joined it in this lab: there was "
+              "nothing to leave or remove.").format(node=node),
+            _("do exercise 01.join first (and run its check); then on {node}: `docker swarm "
+              "leave`, and on {manager}: `docker node rm {node}`").format(
+                  node=node, manager=manager),
             nodes=[n.hostname for n in ctx.snapshot.nodes])
     local = ctx.probe(node, "docker info --format '{{.Swarm.LocalNodeState}}'", timeout=20)
     if local.exit_code < 0:
-        return ctx.fail(f"{node} is no longer listed, but it is powered off, so it cannot "
-                        "have left by itself.", f"start it: {start_hint([node])}")
+        return ctx.fail(_("{node} is no longer listed, but it is powered off, so it cannot "
+                          "have left by itself.").format(node=node),
+                        _("start it: {how}").format(how=start_hint([node])))
     state = local.stdout.strip()
     if state != "inactive":
         return ctx.fail(
-            f"{node} is no longer listed, but its engine still says Swarm: {state or '?'} "
-            "(it was removed with --force without leaving).",
-            f"on {node}: `docker swarm leave --force`", local_state=state,
+            _("{node} is no longer listed, but its engine still says Swarm: {state} "
+              "(it was removed with --force without leaving).").format(
+                  node=node, state=state or "?"),
+            _("on {node}: `docker swarm leave --force`").format(node=node), local_state=state,
         )
-    return ctx.ok(f"{node} left the swarm and {manager} no longer lists it.",
+    return ctx.ok(_("{node} left the swarm and {manager} no longer lists it.").format(
+                      node=node, manager=manager),
                   nodes=[n.hostname for n in ctx.snapshot.nodes])
 
 
@@ -188,9 +215,9 @@ def _is_manager(n: NodeInfo | None) -> bool:
     return n is not None and n.is_manager
 
 
-@register("01.promote", title="Promote worker2 to manager", lab="01",
+@register("01.promote", title=N_("Promote worker2 to manager"), lab="01",
           params={"manager": "manager1", "node": "worker2"},
-          needs=(*_IN_SWARM, _joined("; then on {manager}: `docker node promote {node}`")))
+          needs=(*_IN_SWARM, _joined(N_("; then on {manager}: `docker node promote {node}`"))))
 def promote(ctx: CheckContext) -> CheckResult:
     manager, node = str(ctx.params["manager"]), str(ctx.params["node"])
     snap = ctx.snapshot
@@ -199,27 +226,30 @@ def promote(ctx: CheckContext) -> CheckResult:
         wrong = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
         if wrong:
             return ctx.fail(
-                f"You promoted {_names(wrong)}, not {node}.",
-                f"on {manager}: `docker node demote {wrong[0]}` and `docker node promote {node}`",
-                nodes=nodes,
+                _("You promoted {nodes}, not {node}.").format(nodes=_names(wrong), node=node),
+                _("on {manager}: `docker node demote {wrong}` and `docker node promote {node}`"
+                  ).format(manager=manager, wrong=wrong[0], node=node), nodes=nodes,
             )
-        return ctx.fail(f"{node} is still a worker.", f"on {manager}: `docker node promote {node}`",
-                        nodes=nodes)
+        return ctx.fail(_("{node} is still a worker.").format(node=node),
+                        _("on {manager}: `docker node promote {node}`").format(
+                            manager=manager, node=node), nodes=nodes)
     if n.reachability != "reachable" or not n.ready:
         return ctx.fail(
-            f"{node} is a manager but {n.reachability or 'not reachable'} "
-            f"({n.state.capitalize()}).",
-            f"a new manager needs a few seconds; if {node} is stopped: {start_hint([node])}",
-            nodes=nodes,
+            _("{node} is a manager but {reachability} ({state}).").format(
+                node=node, reachability=n.reachability or _("not reachable"),
+                state=n.state.capitalize()),
+            _("a new manager needs a few seconds; if {node} is stopped: {how}").format(
+                node=node, how=start_hint([node])), nodes=nodes,
         )
     count = len(snap.managers)
-    note = (f" With {count} managers, losing any one of them halts management (lab 02)."
-            if count % 2 == 0 else "")
-    leader = " (and the Leader)" if n.leader else ""
-    return ctx.ok(f"{node} is a Reachable manager now{leader}.{note}", nodes=nodes)
+    note = (_(" With {count} managers, losing any one of them halts management (lab 02).")
+            .format(count=count) if count % 2 == 0 else "")
+    msg = (_("{node} is a Reachable manager now (and the Leader).{note}") if n.leader else
+           _("{node} is a Reachable manager now.{note}"))
+    return ctx.ok(msg.format(node=node, note=note), nodes=nodes)
 
 
-@register("01.demote", title="Demote worker2 back to worker", lab="01",
+@register("01.demote", title=N_("Demote worker2 back to worker"), lab="01",
           params={"manager": "manager1", "node": "worker2"},
           needs=(swarm(_no_swarm), _joined()))
 def demote(ctx: CheckContext) -> CheckResult:
@@ -230,35 +260,36 @@ def demote(ctx: CheckContext) -> CheckResult:
         me = snap.node(manager)
         if me is not None and not me.is_manager:
             return ctx.fail(
-                f"You demoted {manager}, not {node}: {node} is still a manager.",
-                f"on {node}: `docker node promote {manager}`, then `docker node demote {node}`",
-                nodes=nodes,
+                _("You demoted {manager}, not {node}: {node} is still a manager.").format(
+                    manager=manager, node=node),
+                _("on {node}: `docker node promote {manager}`, then `docker node demote {node}`"
+                  ).format(manager=manager, node=node), nodes=nodes,
             )
-        return ctx.fail(f"{node} is still {role_word(n)}.",
-                        f"on {manager}: `docker node demote {node}`", nodes=nodes)
+        return ctx.fail(_("{node} is still {role}.").format(node=node, role=role_word(n)),
+                        _("on {manager}: `docker node demote {node}`").format(
+                            manager=manager, node=node), nodes=nodes)
     if not n.ready:
-        return ctx.fail(f"{node} is a worker but {n.state.capitalize()}.",
-                        f"start it ({start_hint([node])}) or join it again", nodes=nodes)
+        return ctx.fail(_("{node} is a worker but {state}.").format(
+                            node=node, state=n.state.capitalize()),
+                        _("start it ({how}) or join it again").format(how=start_hint([node])),
+                        nodes=nodes)
     extra = _promoted_instead(snap, node, [w.name for w in ctx.lab.workers])
     if extra:
         return ctx.fail(
-            f"{node} is a worker again, but {_names(extra)} {_be(extra)} still a manager.",
-            f"on {manager}: `docker node demote {' '.join(extra)}`", nodes=nodes,
+            ngettext("{node} is a worker again, but {nodes} is still a manager.",
+                     "{node} is a worker again, but {nodes} are still a manager.",
+                     len(extra)).format(node=node, nodes=_names(extra)),
+            _("on {manager}: `docker node demote {nodes}`").format(
+                manager=manager, nodes=" ".join(extra)), nodes=nodes,
         )
     if not _promoted_before(ctx, node):
         return ctx.fail(
-            f"{node} is a worker, but it was never promoted in this lab: there is nothing "
-            "to demote yet.",
-            f"do exercise 01.promote first (on {manager}: `docker node promote {node}`, and "
-            f"run its check); then `docker node demote {node}`", nodes=nodes,
+            _("{node} is a worker, but it was never promoted in this lab: there is nothing "
+              "to demote yet.").format(node=node),
+            _("do exercise 01.promote first (on {manager}: `docker node promote {node}`, and "
+              "run its check); then `docker node demote {node}`").format(
+                  manager=manager, node=node), nodes=nodes,
         )
-    return ctx.ok(f"{node} is a worker again; managers: "
-                  f"{', '.join(m.hostname for m in snap.managers)}.", nodes=nodes)
+    return ctx.ok(_("{node} is a worker again; managers: {managers}.").format(
+        node=node, managers=", ".join(m.hostname for m in snap.managers)), nodes=nodes)
 
-
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _be(names: list[str]) -> str:
-    return "is" if len(names) == 1 else "are"

@@ -13,6 +13,7 @@ from swarmlab.checks.services import (
     spread,
 )
 from swarmlab.checks.times import created
+from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import Snapshot
 
 
@@ -31,7 +32,7 @@ def _global_moving(snap: Snapshot, name: str) -> bool:
     return in_motion(snap, name) or any(counts.get(n, 0) != 1 for n in _eligible(snap))
 
 
-@register("04.global", title="A global service: one task per node", lab="04",
+@register("04.global", title=N_("A global service: one task per node"), lab="04",
           params={"service": "agent", "wait_s": 20},
           needs=("swarm",))
 def global_service(ctx: CheckContext) -> CheckResult:
@@ -42,16 +43,20 @@ def global_service(ctx: CheckContext) -> CheckResult:
     if svc is None:
         other = next((s.name for s in snap.services if s.mode == "global"), None)
         if other:
-            return ctx.fail(f"Your global service is called {other}, not {name}.",
-                            f"`docker service rm {other}`, then {how}",
+            return ctx.fail(_("Your global service is called {other}, not {name}.").format(
+                                other=other, name=name),
+                            _("`docker service rm {other}`, then {how}").format(
+                                other=other, how=how),
                             services=[s.name for s in snap.services])
         return missing_service(ctx, snap, name, how, known=("two",))
     if svc.mode != "global":
         return ctx.fail(
-            f"{name} is {svc.mode} with {svc.replicas} replica(s), not global: a node that "
-            "joins later gets no task of it.",
-            f"a service's mode cannot be changed: `docker service rm {name}`, then {how} "
-            "(no --replicas: a global service has no replica count)",
+            _("{name} is {mode} with {replicas} replica(s), not global: a node that joins "
+              "later gets no task of it.").format(name=name, mode=svc.mode,
+                                                  replicas=svc.replicas),
+            _("a service's mode cannot be changed: `docker service rm {name}`, then {how} "
+              "(no --replicas: a global service has no replica count)").format(
+                  name=name, how=how),
             mode=svc.mode, replicas=svc.replicas,
         )
     snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _global_moving(s, name))
@@ -63,19 +68,25 @@ def global_service(ctx: CheckContext) -> CheckResult:
     if missing:
         why = failing_reason(snap, name)
         return ctx.fail(
-            f"{', '.join(missing)} {'runs' if len(missing) == 1 else 'run'} no task of {name}"
-            f" (tasks run on {spread(counts)}).",
-            f"its tasks fail: {why}" if why else
-            "a node that just joined needs a few seconds: check again; "
-            f"`docker service ps {name}` shows what each task is doing", **details,
+            ngettext("{nodes} runs no task of {name} (tasks run on {spread}).",
+                     "{nodes} run no task of {name} (tasks run on {spread}).",
+                     len(missing)).format(nodes=", ".join(missing), name=name,
+                                          spread=spread(counts)),
+            _("its tasks fail: {why}").format(why=why) if why else
+            _("a node that just joined needs a few seconds: check again; "
+              "`docker service ps {name}` shows what each task is doing").format(name=name),
+            **details,
         )
     if doubled:
-        return ctx.fail(f"{', '.join(doubled)} runs more than one task of {name}.",
-                        "a task is still stopping: check again in a few seconds", **details)
+        return ctx.fail(_("{nodes} runs more than one task of {name}.").format(
+                            nodes=", ".join(doubled), name=name),
+                        _("a task is still stopping: check again in a few seconds"), **details)
     since = created(svc) + 2
     late = [n for n in eligible
             if any(created(t) > since for t in live_tasks(snap, name) if t.node == n)]
-    note = (f" {', '.join(late)} got {'its' if len(late) == 1 else 'their'} task on "
-            "joining." if late and len(late) < len(eligible) else "")
-    return ctx.ok(f"{name} runs exactly one task on each of the {len(eligible)} Ready nodes "
-                  f"({', '.join(eligible)}).{note}", **details)
+    note = ngettext(" {nodes} got its task on joining.", " {nodes} got their task on joining.",
+                    len(late)).format(nodes=", ".join(late)) \
+        if late and len(late) < len(eligible) else ""
+    return ctx.ok(_("{name} runs exactly one task on each of the {count} Ready nodes "
+                    "({nodes}).{note}").format(name=name, count=len(eligible),
+                                               nodes=", ".join(eligible), note=note), **details)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from swarmlab.checks.base import NAMED_NEEDS, CheckContext, CheckResult, Requirement
 from swarmlab.checks.common import swarm_problem
 from swarmlab.checks.services import in_motion, missing_service, not_running, settled
+from swarmlab.i18n import N_, _
 from swarmlab.state import ServiceInfo, Snapshot
 
 Text = str | Callable[[CheckContext], str]
@@ -23,16 +24,18 @@ Moving = Callable[[CheckContext, Snapshot, str], bool]
 
 def no_swarm_hint(lab: str) -> str:
     """The hint of a lab's checks when there is no swarm: prepare the lab again."""
-    return f"this lab needs the swarm: run `lab = swarmlab.start_lab('{lab}')` again"
+    return _("this lab needs the swarm: run `lab = swarmlab.start_lab('{lab}')` again"
+             ).format(lab=lab)
 
 
 def _text(value: Text, ctx: CheckContext) -> str:
-    return value(ctx) if callable(value) else value.format(**ctx.params)
+    """A hint given at import time (marked ``N_``), translated now, or made now."""
+    return value(ctx) if callable(value) else _(value).format(**ctx.params)
 
 
 def swarm(hint: Text | None = None) -> Requirement:
-    """A swarm that answers management calls; ``hint`` says how to get one (default:
-    start the lab again)."""
+    """A swarm that answers management calls; ``hint`` says how to get one (a ``{param}``
+    template marked ``N_``, or a function of the context; default: start the lab again)."""
     def need(ctx: CheckContext) -> CheckResult | None:
         text = _text(hint, ctx) if hint is not None else no_swarm_hint(ctx.lab_id)
         return swarm_problem(ctx, text)
@@ -43,11 +46,15 @@ def _in_motion(ctx: CheckContext, snap: Snapshot, name: str) -> bool:
     return in_motion(snap, name)
 
 
-def service(name: str = "{service}", how: Text = "create it first (see the notebook)", *,
+_CREATE_FIRST = N_("create it first (see the notebook)")
+
+
+def service(name: str = "{service}", how: Text = _CREATE_FIRST, *,
             known: tuple[str, ...] = (), settle: bool | Moving = False,
             wait_param: str = "settle_s") -> Requirement:
     """The service ``name`` (``{param}`` names a parameter) exists. ``how`` says how to
-    create it; ``known`` are the notebook's other services (not a misnamed attempt).
+    create it (a ``{param}`` template marked ``N_``, or a function of the context);
+    ``known`` are the notebook's other services (not a misnamed attempt).
     ``settle``: first wait (at most the ``wait_param`` parameter, seconds) until its tasks
     stop moving (``True``), or until ``settle(ctx, snapshot, name)`` is false."""
     def need(ctx: CheckContext) -> CheckResult | None:

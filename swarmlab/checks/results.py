@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmlab.i18n import N_, _
+
 
 class Status(str, enum.Enum):
     PASS = "PASS"
@@ -26,6 +28,13 @@ class Status(str, enum.Enum):
 MIME_TYPE = "application/vnd.swarmlab.check+json"
 
 _COLOURS = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.SKIP: "#757575"}
+# How the badge and the text line name a status (the JSON keeps PASS/FAIL/SKIP).
+_WORDS = {Status.PASS: N_("PASS"), Status.FAIL: N_("FAIL"), Status.SKIP: N_("SKIP")}
+
+
+def status_word(status: Status) -> str:
+    """The status as a learner reads it: PASS, or 통과 in Korean, ..."""
+    return _(_WORDS[status])
 
 
 @dataclass(frozen=True, repr=False)
@@ -52,15 +61,15 @@ class CheckResult:
         return self.passed
 
     def __str__(self) -> str:
-        text = f"[{self.status}] {self.id}: {self.message}"
+        text = f"[{status_word(self.status)}] {self.id}: {self.message}"
         if self.hint:
-            text += f"\n       Hint: {self.hint}"
+            text += "\n       " + _("Hint: {hint}").format(hint=self.hint)
         return text
 
     def __repr__(self) -> str:
-        text = f"[{self.status}] {self.id}: {self.message}"
+        text = f"[{status_word(self.status)}] {self.id}: {self.message}"
         if self.hint:
-            text += f" (Hint: {self.hint})"
+            text += " (" + _("Hint: {hint}").format(hint=self.hint) + ")"
         return " ".join(text.splitlines())
 
     def as_dict(self) -> dict[str, str]:
@@ -78,18 +87,21 @@ class CheckResult:
         e = html.escape
         colour = _COLOURS[self.status]
         badge = (f"<span style='background:{colour};color:white;border-radius:4px;"
-                 f"padding:1px 8px;font-weight:bold;font-size:90%'>{self.status}</span>")
+                 f"padding:1px 8px;font-weight:bold;font-size:90%'>"
+                 f"{e(status_word(self.status))}</span>")
         title = f" <span style='color:#555'>({e(self.title)})</span>" if self.title else ""
         out = f"{badge} <code>{e(self.id)}</code>{title} {e(self.message)}"
         if self.hint:
-            out += f"<div style='margin:2px 0 0 3.2em;color:{colour}'>Hint: {e(self.hint)}</div>"
+            hint = e(_("Hint: {hint}").format(hint=self.hint))
+            out += f"<div style='margin:2px 0 0 3.2em;color:{colour}'>{hint}</div>"
         if self.details:
             rows = "".join(
                 f"<tr><td style='text-align:left;padding-right:1em'><b>{e(str(k))}</b></td>"
                 f"<td style='text-align:left'><code>{e(_fmt(v))}</code></td></tr>"
                 for k, v in self.details.items()
             )
-            out += (f"<details style='margin-left:3.2em;color:#444'><summary>details</summary>"
+            more = e(_("details"))
+            out += (f"<details style='margin-left:3.2em;color:#444'><summary>{more}</summary>"
                     f"<table>{rows}</table></details>")
         return out
 
@@ -136,10 +148,12 @@ class Report:
 
     def summary(self) -> str:
         c = self.counts()
-        return f"{c['PASS']}/{len(self.results)} passed" + "".join(
-            f", {c[k]} {k.lower()}ed" if k == "FAIL" else f", {c[k]} skipped"
-            for k in ("FAIL", "SKIP") if c[k]
-        )
+        text = _("{passed}/{total} passed").format(passed=c["PASS"], total=len(self.results))
+        if c["FAIL"]:
+            text += _(", {n} failed").format(n=c["FAIL"])
+        if c["SKIP"]:
+            text += _(", {n} skipped").format(n=c["SKIP"])
+        return text
 
     def __str__(self) -> str:
         return "\n".join([*(str(r) for r in self.results), self.summary()])

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult
 from swarmlab.checks.times import parse_time
+from swarmlab.i18n import _
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 from swarmlab.transport.base import CommandResult
 
@@ -37,7 +38,7 @@ def per_node(tasks: Iterable[TaskInfo]) -> dict[str, int]:
 
 def spread(counts: dict[str, int]) -> str:
     """``manager1 (2), worker2 (3)``."""
-    return ", ".join(f"{n} ({c})" for n, c in counts.items()) or "no node"
+    return ", ".join(f"{n} ({c})" for n, c in counts.items()) or _("no node")
 
 
 def stuck_pending(tasks: Iterable[TaskInfo]) -> list[TaskInfo]:
@@ -96,10 +97,13 @@ def missing_service(ctx: CheckContext, snap: Snapshot, name: str, how: str,
     services = [s.name for s in snap.services]
     if [s for s in services if s not in known]:
         return ctx.fail(
-            f"There is no service named {name}; the swarm has {', '.join(services)}.",
-            f"the name must be exactly {name}: {how}", services=services,
+            _("There is no service named {name}; the swarm has {services}.").format(
+                name=name, services=", ".join(services)),
+            _("the name must be exactly {name}: {how}").format(name=name, how=how),
+            services=services,
         )
-    return ctx.fail(f"There is no service named {name} yet.", how, services=services)
+    return ctx.fail(_("There is no service named {name} yet.").format(name=name), how,
+                    services=services)
 
 
 def failing_reason(snap: Snapshot, service: str) -> str:
@@ -127,21 +131,25 @@ def not_running(ctx: CheckContext, snap: Snapshot, svc: ServiceInfo,
     why = why_not_running(snap, svc.name)
     low = why.lower()
     if NO_NODE in low:
-        hint = (f"no node meets {svc.name}'s placement constraints "
-                f"({', '.join(svc.constraints) or 'none'}) or every node is drained/paused: "
-                "label a node to match, or fix the constraint with `docker service update "
-                f"--constraint-rm ... --constraint-add ... {svc.name}`")
+        hint = _("no node meets {service}'s placement constraints ({constraints}) or every "
+                 "node is drained/paused: label a node to match, or fix the constraint with "
+                 "`docker service update --constraint-rm ... --constraint-add ... {service}`"
+                 ).format(service=svc.name, constraints=", ".join(svc.constraints) or _("none"))
     elif "no such image" in low or "pull access denied" in low:
-        hint = (f"the nodes lack {svc.image}: use a kit image (swarmlab/web:v1, swarmlab/tools, "
-                "swarmlab/db, swarmlab/api); if it is one, copy it into the nodes with "
-                f"`swarmlab images build` and `swarmlab load --name {ctx.lab.name} {svc.image}`")
+        hint = _("the nodes lack {image}: use a kit image (swarmlab/web:v1, swarmlab/tools, "
+                 "swarmlab/db, swarmlab/api); if it is one, copy it into the nodes with "
+                 "`swarmlab images build` and `swarmlab load --name {lab} {image}`"
+                 ).format(image=svc.image, lab=ctx.lab.name)
     elif why:
-        hint = f"read the ERROR column of `docker service ps {svc.name} --no-trunc`"
+        hint = _("read the ERROR column of `docker service ps {service} --no-trunc`").format(
+            service=svc.name)
     else:
-        hint = "tasks may still be starting: run the check again in a few seconds"
-    wanted = f"{want}" if want is not None else "every node's"
-    return ctx.fail(f"{len(running)} of {wanted} tasks of {svc.name} are Running"
-                    + (f" ({why})." if why else "."), hint, running_per_node=per_node(running))
+        hint = _("tasks may still be starting: run the check again in a few seconds")
+    msg = (_("{running} of {want} tasks of {service} are Running") if want is not None else
+           _("{running} of every node's tasks of {service} are Running")).format(
+               running=len(running), want=want, service=svc.name)
+    return ctx.fail(msg + (f" ({why})." if why else "."), hint,
+                    running_per_node=per_node(running))
 
 
 def task_spec(snap: Snapshot, task_id: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from swarmlab.i18n import N_, _
 from swarmlab.viz.topology import headline, topology
 
 if TYPE_CHECKING:
@@ -24,13 +25,17 @@ if TYPE_CHECKING:
 ACTIONS = ("stop", "start", "drain", "pause", "activate")
 _ICONS = {"stop": "power-off", "start": "play", "drain": "arrow-down", "pause": "pause",
           "activate": "check", "refresh": "refresh", "close": "times"}
+# Button labels and tooltips, translated when a panel is made (swarmlab.i18n).
+_LABELS = {"stop": N_("stop"), "start": N_("start"), "drain": N_("drain"),
+           "pause": N_("pause"), "activate": N_("activate"), "refresh": N_("refresh"),
+           "close": N_("close")}
 _TIPS = {
-    "stop": "Power the node off: its engine goes away, the swarm sees it Down (~15 s)",
-    "start": "Power the node on again (its tasks do not come back by themselves)",
-    "drain": "docker node update --availability drain: move its tasks elsewhere",
-    "pause": "docker node update --availability pause: keep its tasks, take no new ones",
-    "activate": "docker node update --availability active",
-    "refresh": "Redraw now", "close": "Stop watching",
+    "stop": N_("Power the node off: its engine goes away, the swarm sees it Down (~15 s)"),
+    "start": N_("Power the node on again (its tasks do not come back by themselves)"),
+    "drain": N_("docker node update --availability drain: move its tasks elsewhere"),
+    "pause": N_("docker node update --availability pause: keep its tasks, take no new ones"),
+    "activate": N_("docker node update --availability active"),
+    "refresh": N_("Redraw now"), "close": N_("Stop watching"),
 }
 
 
@@ -44,10 +49,10 @@ class LivePanel(widgets.VBox):
         self._wake = threading.Event()
         self.picture = widgets.HTML(layout=widgets.Layout(overflow="auto"))
         self.status = widgets.HTML()
-        self.node = widgets.Dropdown(options=lab.node_names, description="node",
+        self.node = widgets.Dropdown(options=lab.node_names, description=_("node"),
                                      layout=widgets.Layout(width="180px"))
-        self.buttons = {name: widgets.Button(description=name, icon=_ICONS[name],
-                                             tooltip=_TIPS[name],
+        self.buttons = {name: widgets.Button(description=_(_LABELS[name]), icon=_ICONS[name],
+                                             tooltip=_(_TIPS[name]),
                                              layout=widgets.Layout(width="auto"))
                         for name in (*ACTIONS, "refresh", "close")}
         for name in ACTIONS:
@@ -79,7 +84,7 @@ class LivePanel(widgets.VBox):
             self._wake.set()
             self._actions.shutdown(wait=False, cancel_futures=True)
             with self._lock:
-                self.status.value = self._line("stopped watching", colour="#57606a")
+                self.status.value = self._line(_("stopped watching"), colour="#57606a")
                 for b in self.buttons.values():
                     b.disabled = True
                 self.node.disabled = True
@@ -107,7 +112,7 @@ class LivePanel(widgets.VBox):
             text = svg.decode("utf-8")
             text = text[text.find("<svg"):]  # no XML prolog inside HTML
         except Exception as e:  # the panel outlives any failure and says what it was
-            self._show(error=f"refresh failed: {type(e).__name__}: {e}")
+            self._show(error=_("refresh failed: {error}").format(error=f"{type(e).__name__}: {e}"))
             return
         took = time.monotonic() - started
         with self._lock:
@@ -129,7 +134,8 @@ class LivePanel(widgets.VBox):
             raise ValueError(f"action is one of {', '.join(ACTIONS)}, not {action!r}")
         if self._stop.is_set():
             return
-        self._said = (f"{action} {node} ...", False)
+        self._said = (_("{action} {node} ...").format(action=_(_LABELS[action]), node=node),
+                      False)
         self._show()
         self._actions.submit(self._run_action, action, node)
 
@@ -137,17 +143,20 @@ class LivePanel(widgets.VBox):
         started = time.monotonic()
         try:
             _ACTION_CALLS[action](self.lab, node)
-            self._said = (f"{action} {node}: done ({time.monotonic() - started:.1f}s)", False)
+            self._said = (_("{action} {node}: done ({seconds:.1f}s)").format(
+                action=_(_LABELS[action]), node=node, seconds=time.monotonic() - started), False)
         except Exception as e:  # shown until the next action
-            self._said = (f"{action} {node} failed: {e}", True)
+            self._said = (_("{action} {node} failed: {error}").format(
+                action=_(_LABELS[action]), node=node, error=e), True)
         self._show()
         self._wake.set()
 
     # ----- status line ------------------------------------------------------------------
     def _show(self, took: float | None = None, error: str = "") -> None:
-        parts = [f"live, every {self.interval:g}s"]
+        parts = [_("live, every {interval:g}s").format(interval=self.interval)]
         if took is not None:
-            parts.append(f"updated {time.strftime('%H:%M:%S')} in {took:.2f}s")
+            parts.append(_("updated {clock} in {took:.2f}s").format(
+                clock=time.strftime("%H:%M:%S"), took=took))
         said, failed = self._said
         if said and not failed:
             parts.append(f"<b>{html.escape(said)}</b>")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import ROOT, shot
 from tests.browser.jlab import (
     NB,
     errors_shown,
@@ -132,3 +132,41 @@ def test_lab03_runs_and_its_check_goes_from_fail_to_pass(jupyter, page):
     shot(page, "lab03-picture")
     assert "hello" in _svg_text(page)
 
+
+
+KOREAN_BADGE = {"통과": "PASS", "실패": "FAIL", "건너뜀": "SKIP"}
+
+
+def _korean_badge(cell, timeout: float = 60) -> tuple[str, str]:
+    """The Korean badge word a check cell shows first (통과/실패/건너뜀), and its text."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = " ".join(_check_output(cell)).strip()
+        m = re.match(r"(통과|실패|건너뜀)\s", text)
+        if m or time.monotonic() > deadline:
+            return (m.group(1) if m else f"no Korean badge in {text[:200]!r}"), text
+        time.sleep(0.5)
+
+
+@pytest.mark.skipif(not (ROOT / "labs" / "ko" / "03-services.ipynb").exists(),
+                    reason="labs/ko/03-services.ipynb is not in this checkout (the Korean "
+                    "notebooks are translated on their own branch)")
+def test_korean_lab03_shows_korean_badges_and_hints(jupyter, page):
+    open_notebook(page, jupyter, "ko/03-services.ipynb")
+    run_all(page, timeout=420)
+    shot(page, "ko-lab03-after-run-all")
+    assert errors_shown(page) == []
+    check = _cell_with(page, 'lab.check("03.create")')
+    word, text = _korean_badge(check)
+    assert word == "실패" and "힌트:" in text, text
+    exercise = check.locator("xpath=preceding-sibling::div[contains(@class,'jp-CodeCell')][1]")
+    _replace_and_run(page, exercise, "%%node manager1\ndocker service create --name hello "
+                     "--replicas 3 swarmlab/tools sh -c 'while true; do echo hello world; "
+                     "sleep 1; done'")
+    check.locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("Shift+Enter")
+    wait_until_done(page, 120)
+    word, text = _korean_badge(check)
+    check.scroll_into_view_if_needed()
+    shot(page, "ko-lab03-check-pass")
+    assert word == "통과" and "hello" in text, text

@@ -1,5 +1,6 @@
 """`swarmlab check` and `swarmlab show` from a terminal, on a real cluster."""
 
+import os
 import subprocess
 import sys
 
@@ -13,8 +14,9 @@ CLI = [sys.executable, "-m", "swarmlab.cli"]
 lab = module_lab()
 
 
-def cli(*args):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+def cli(*args, lang: str = "en"):
+    env = {**os.environ, "SWARMLAB_LANG": lang}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_check_fails_with_a_hint_then_passes_after_the_learner_acts(lab):
@@ -23,6 +25,13 @@ def test_check_fails_with_a_hint_then_passes_after_the_learner_acts(lab):
     assert cli("exec", "--name", SEE, "worker1", "--", "docker", "version").returncode == 0
     after = cli("check", "--name", SEE, "00.hello")
     assert after.returncode == 0 and "PASS" in after.stdout
+
+
+def test_check_speaks_korean_with_swarmlab_lang_ko(lab):
+    res = cli("check", "--name", SEE, "03.scale", lang="ko")  # no hello scaled to 5 here
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert res.stdout.startswith("[실패] 03.scale: ") and "\n       힌트: " in res.stdout
+    assert "hello" in res.stdout, res.stdout
 
 
 def test_unknown_exercise_id_is_a_clear_error(lab):

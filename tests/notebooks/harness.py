@@ -5,8 +5,9 @@ Every lab's notebook test uses this module::
     run = execute_notebook(LABS / "02-raft.ipynb", lab="nb02", mode="solutions")
     assert run.check_outcomes ...
 
-A notebook runs in the venv's ``python3`` kernel with ``labs/`` as its working directory
-and ``SWARMLAB_LAB`` naming the test's cluster, so ``start_lab("NN")`` in its first cell
+A notebook runs in the venv's ``python3`` kernel with its own folder as its working
+directory, as JupyterLab starts it (``labs/``; ``labs/ko/`` for the Korean edition, whose
+checks then speak Korean), and ``SWARMLAB_LAB`` naming the test's cluster, so ``start_lab("NN")`` in its first cell
 builds or reshapes that cluster. ``mode="solutions"`` replaces every exercise cell (tagged
 ``exercise`` and ``id:NN.slug``) by its reference solution from
 ``labs/solutions/NN-slug.yml`` (``solutions={id: source}`` changes some of them);
@@ -203,11 +204,11 @@ def execute_notebook(
         nb = with_solutions(nb, {**reference, **(solutions or {})})
     client = NotebookClient(
         nb, kernel_name="python3", timeout=int(cell_timeout), allow_errors=False,
-        resources={"metadata": {"path": str(LABS)}},
+        resources={"metadata": {"path": str(path.parent)}},
     )
     t0 = time.monotonic()
     try:
-        client.execute(env=kernel_env(lab, params), cwd=str(LABS))
+        client.execute(env=kernel_env(lab, params), cwd=str(path.parent))
     except CellExecutionError as e:
         raise NotebookFailed(f"{path.name} [{mode}]: a cell raised:\n{e}") from None
     run = NotebookRun(path, mode, lab, time.monotonic() - t0, nb)
