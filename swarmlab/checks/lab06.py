@@ -8,19 +8,24 @@ tests pass a shorter one through ``SWARMLAB_LAB_PARAMS``).
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
+from swarmlab.checks.lab06_update import (
+    create_command,
+    failure_action_of,
+    moving,
+    task_times,
+    update_policy,
+    update_state,
+)
 from swarmlab.checks.requires import found_service, service, swarm
-from swarmlab.checks.services import failing_reason, in_motion, live_tasks
+from swarmlab.checks.services import failing_reason, live_tasks
 from swarmlab.checks.times import (
-    created,
     duration,
     first_wave,
     most_at_once,
-    running_since,
     seconds_text,
     wait_before,
 )
 from swarmlab.i18n import N_, _, ngettext
-from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 from swarmlab.viz.palette import tag
 
 _PARAMS = {
@@ -34,43 +39,9 @@ _HEALTH_WAIT = N_("a broken task needs ~10 s to fail its health check: check aga
 _SETTLED = ("paused", "rollback_paused", "completed", "rollback_completed")
 
 
-def create_command(p: dict[str, object]) -> str:
-    """The command exercise 06.configured asks for."""
-    return (f"docker service create --replicas {p['replicas']} --name {p['service']} "
-            f"--update-delay {p['update_delay']} --update-parallelism {p['parallelism']} "
-            f"{p['image']}")
-
-
-def _moving(ctx: CheckContext, snap: Snapshot, name: str) -> bool:
-    svc = snap.service(name)
-    state = svc.update_status.state if svc is not None and svc.update_status else ""
-    if state in ("paused", "rollback_paused"):
-        return False  # nothing changes until someone acts
-    if svc is not None and svc.image == ctx.params["broken_image"] and state == "completed":
-        return False  # an update that carried on: broken tasks restart for ever
-    return state in ("updating", "rollback_started") or in_motion(snap, name)
-
-
 # The service, once its tasks and any update under way settle.
 _NEEDS = (swarm(), service(how=lambda ctx: _("`{command}` (exercise 06.configured)").format(
-    command=create_command(ctx.params)), settle=_moving, wait_param="wait_s"))
-
-
-def _state(svc: ServiceInfo) -> str:
-    return svc.update_status.state if svc.update_status else ""
-
-
-def _action(svc: ServiceInfo) -> str:
-    """The update's failure action (pause when none is set)."""
-    return svc.update_config.failure_action if svc.update_config else "pause"
-
-
-def _policy(svc: ServiceInfo) -> dict[str, object]:
-    u = svc.update_config
-    if u is None:
-        return {}
-    return {"parallelism": u.parallelism, "delay": seconds_text(u.delay_s),
-            "failure_action": u.failure_action}
+    command=create_command(ctx.params)), settle=moving, wait_param="wait_s"))
 
 
 @register("06.configured", title=N_("A service with an update policy"), lab="06", params=_PARAMS,
@@ -81,7 +52,7 @@ def configured(ctx: CheckContext) -> CheckResult:
     want_delay = duration(p["update_delay"])
     u = svc.update_config
     par, delay = (u.parallelism, u.delay_s) if u else (1, 0.0)
-    details = {"replicas": svc.replicas, "image": svc.image, "update_config": _policy(svc)}
+    details = {"replicas": svc.replicas, "image": svc.image, "update_config": update_policy(svc)}
     def fix(flag: str) -> str:
         return _("`docker service update {flag} {service}` (or remove it and create it "
                  "again)").format(flag=flag, service=svc.name)
@@ -124,27 +95,14 @@ def configured(ctx: CheckContext) -> CheckResult:
                       delay=p["update_delay"]), **details)
 
 
-def _times(tasks: tuple[TaskInfo, ...]) -> list[str]:
-    """When each task of the update was created and became Running, from the first."""
-    ordered = sorted(tasks, key=created)
-    t0 = created(ordered[0]) if ordered else 0.0
-    out = []
-    for t in ordered:
-        ran = running_since(t)
-        out.append(_("{task}: created {created}, running {running}").format(
-            task=f"{t.service}.{t.slot}", created=f"+{created(t) - t0:.1f}s",
-            running=f"+{ran - t0:.1f}s" if ran is not None else "-"))
-    return out
-
-
 @register("06.updated", title=N_("A rolling update in batches"), lab="06", params=_PARAMS,
           needs=_NEEDS)
 def updated(ctx: CheckContext) -> CheckResult:
     svc, p = found_service(ctx), ctx.params
     new, old = str(p["new_image"]), str(p["image"])
     how = f"`docker service update --image {new} {svc.name}`"
-    details: dict[str, object] = {"image": svc.image, "update_status": _state(svc),
-                                  "update_config": _policy(svc)}
+    details: dict[str, object] = {"image": svc.image, "update_status": update_state(svc),
+                                  "update_config": update_policy(svc)}
     if svc.image == old:
         return ctx.fail(_("{service} still runs {image}.").format(service=svc.name, image=old),
                         how, **details)
@@ -156,7 +114,7 @@ def updated(ctx: CheckContext) -> CheckResult:
                         else how, **details)
     live = live_tasks(ctx.snapshot, svc.name)
     on_new = tuple(t for t in live if t.image == new)
-    if _state(svc) in ("paused", "updating") or len(on_new) < int(p["replicas"]):
+    if update_state(svc) in ("paused", "updating") or len(on_new) < int(p["replicas"]):
         msg = svc.update_status.message if svc.update_status else _("not all tasks run")
         return ctx.fail(_("The update has not finished: {n} of {want} tasks run {image} "
                           "({status}).").format(n=len(on_new), want=p["replicas"],
@@ -169,7 +127,7 @@ def updated(ctx: CheckContext) -> CheckResult:
     first = first_wave(on_new)
     waits = {t.id: wait_before(t, on_new, want_delay - _SLACK_S)
              for t in on_new if t not in first}
-    details.update(at_once=at_once, tasks=_times(on_new))
+    details.update(at_once=at_once, tasks=task_times(on_new))
     redo = _("roll back to {image} (`docker service rollback {service}`) and update "
              "again").format(image=tag(old), service=svc.name)
     then = _("`{command}`, then {redo}")
@@ -206,11 +164,11 @@ def updated(ctx: CheckContext) -> CheckResult:
 
 @register("06.failure-action", title=N_("A failed update pauses"), lab="06", params=_PARAMS,
           needs=_NEEDS)
-def failure_action(ctx: CheckContext) -> CheckResult:
+def failurefailure_action_of(ctx: CheckContext) -> CheckResult:
     svc, broken = found_service(ctx), str(ctx.params["broken_image"])
-    action, state = _action(svc), _state(svc)
+    action, state = failure_action_of(svc), update_state(svc)
     how = f"`docker service update --update-failure-action pause --image {broken} {svc.name}`"
-    details = {"image": svc.image, "update_status": state, "update_config": _policy(svc)}
+    details = {"image": svc.image, "update_status": state, "update_config": update_policy(svc)}
     tried = any(t.image == broken for t in ctx.snapshot.tasks_of(svc.name, running=False))
     by_hand = svc.previous_image == broken  # an automatic rollback leaves no previous spec
     if action == "rollback" or (state.startswith("rollback") and tried and not by_hand):
@@ -253,7 +211,7 @@ def rollback(ctx: CheckContext) -> CheckResult:
     svc, p = found_service(ctx), ctx.params
     old = str(p["image"])
     how = f"`docker service rollback {svc.name}`"
-    state = _state(svc)
+    state = update_state(svc)
     live = live_tasks(ctx.snapshot, svc.name)
     details = {"image": svc.image, "previous_image": svc.previous_image,
                "update_status": state, "tasks": [t.image for t in live]}
@@ -285,7 +243,7 @@ def rollback(ctx: CheckContext) -> CheckResult:
 def carry_on(ctx: CheckContext) -> CheckResult:
     svc, broken, par = found_service(ctx), str(ctx.params["broken_image"]), int(
         ctx.params["parallelism"])
-    action, state = _action(svc), _state(svc)
+    action, state = failure_action_of(svc), update_state(svc)
     how = (f"`docker service update -d --update-failure-action continue --image {broken} "
            f"{svc.name}`")
     redo = _(_ROLL_BACK_THEN).format(service=svc.name, how=how)
@@ -294,7 +252,7 @@ def carry_on(ctx: CheckContext) -> CheckResult:
     # A task of a service that should run and "completes" has exited: a failure too.
     failed = [t for t in tasks if t.image == broken and (
         t.state in ("failed", "rejected", "complete") or t.error)]
-    details = {"image": svc.image, "update_status": state, "update_config": _policy(svc),
+    details = {"image": svc.image, "update_status": state, "update_config": update_policy(svc),
                "slots_on_broken": tried, "failed_tasks": len(failed)}
     if svc.image != broken:
         text = (_("{service} runs {image}, not the broken image {broken}. The failure action "
