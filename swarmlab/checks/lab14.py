@@ -70,9 +70,9 @@ def pending(snap: Snapshot, name: str, why: str) -> list[TaskInfo]:
 def waiting(held: list[TaskInfo], verb: str) -> str:
     """``1 stays Pending: "no suitable node (...)"`` (``verb``: "stays" or "waits")."""
     said, n = (held[0].error or held[0].message).strip(), len(held)
-    text = (ngettext("{n} stays Pending: \"{said}\"", "{n} stay Pending: \"{said}\"", n)
-            if verb == "stays" else
-            ngettext("{n} waits Pending: \"{said}\"", "{n} wait Pending: \"{said}\"", n))
+    text = (ngettext('{n} stays Pending: "{said}"', '{n} stay Pending: "{said}"', n)
+            if verb == "stays" else ngettext('{n} waits Pending: "{said}"',
+                                             '{n} wait Pending: "{said}"', n))
     return text.format(n=n, said=said)
 
 
@@ -101,14 +101,13 @@ def reserve(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResu
     details = {"capacity": {h: f"{c:g} CPUs, {size(m)}" for h, (c, m) in cap.items()}}
     if not cpus and not mem:
         lcpu, lmem = resources(snap, svc, "Limits")
-        said = (_("a limit (--limit-cpu / --limit-memory)") if lcpu or lmem
-                else _("no reservation"))
+        said = _("a limit (--limit-cpu / --limit-memory)") if lcpu or lmem else _("no reservation")
         return ctx.fail(_("{service} has {said}, not a reservation: the scheduler only keeps "
                           "room for what a service reserves, so every task finds a node.").format(
                             service=svc.name, said=said),
-                        _("`docker service update --reserve-cpu N {service}` (or remove it and "
-                          "create it again): {how}").format(service=svc.name, how=_(_HUNGRY)),
-                        **details)
+                        _("`docker service update --reserve-cpu N {service}` (or remove it "
+                          "and create it again): {how}").format(service=svc.name,
+                                                                how=_(_HUNGRY)), **details)
     if svc.replicas != want:
         return ctx.fail(_(_ASKS).format(service=svc.name, replicas=svc.replicas, want=want),
                         f"`docker service scale -d {svc.name}={want}`", **details)
@@ -122,9 +121,8 @@ def reserve(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResu
               "have {capacity}.").format(n=len(running), service=svc.name, what=what,
                                          capacity=spread_caps(cap)),
             _("reserve more, so that fewer than {want} tasks fit: `docker service update "
-              "--reserve-cpu N {service}` with N = a node's CPUs").format(want=want,
-                                                                           service=svc.name),
-            **details)
+              "--reserve-cpu N {service}` with N = a node's CPUs").format(
+                want=want, service=svc.name), **details)
     return ctx.ok(_("{n} of {want} tasks of {service} run ({where}); {waiting}. Each reserves "
                     "{what}.").format(n=len(running), want=want, service=svc.name,
                                       where=spread(per_node(running)),
@@ -146,8 +144,7 @@ _OOM_PROBE = "docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.State.ExitCode}}}
 @needs(_service("leak", _LEAK))
 def oom(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> CheckResult:
     snap, svc = found
-    limit = resources(snap, svc, "Limits")[1]
-    reserved = resources(snap, svc, "Reservations")[1]
+    limit, reserved = (resources(snap, svc, kind)[1] for kind in ("Limits", "Reservations"))
     if limit and not killed_under(snap, svc.name, limit):  # the first kill takes seconds
         snap = wait.settle(ctx.refresh, timeout=float(ctx.params["settle_s"]),
                            ok=lambda s: bool(killed_under(s, svc.name, limit))) or snap
