@@ -18,12 +18,15 @@ from typing import Any
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.services import failing_reason, live_tasks, missing_service, settled
 from swarmlab.errors import SwarmLabError
+from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import FileRef, ServiceInfo, Snapshot, TaskInfo
 
 _SECRET_PARAMS = {"secret": "db_password", "service": "db", "wait_s": 30}
 _CONFIG_PARAMS = {"config": "web_conf", "service": "site", "target": "/etc/httpd.conf",
                   "lines": ["A:127.0.0.1", "D:*"], "wait_s": 30}
 _NOTEBOOK_SERVICES = ("unsafe", "demo", "db", "site")  # the notebook makes them
+_RESTARTING = N_("it may be restarting: check again in a few seconds")
+_NO_FILE = N_("The task on {node} has no file at {path}.")
 _SHORT = 4  # a value this short is compared whole, not searched for inside other text
 
 # Runs on the task's node. $1: container id, $2: the file's path in the container.
@@ -83,7 +86,7 @@ def _in_task(ctx: CheckContext, task: TaskInfo, path: str, kind: str,
         return None
     seen: dict[str, list[str]] = {}
     for line in res.stdout.splitlines():
-        word, _, rest = line.partition(" ")
+        word, rest = line.partition(" ")[::2]
         seen.setdefault(word, []).append(rest)
     return seen
 
@@ -92,12 +95,12 @@ def _mount_problem(seen: dict[str, list[str]], path: str) -> str:
     """"" for a read-only tmpfs at ``path``, else what it is."""
     mounts = seen.get("MOUNT") or []
     if not mounts:
-        return f"{path} is not a mount of its own"
-    _, fstype, opts = (mounts[-1].split(" ") + ["", "", ""])[:3]
+        return _("{path} is not a mount of its own").format(path=path)
+    fstype, opts = (mounts[-1].split(" ") + ["", "", ""])[1:3]
     if fstype != "tmpfs":
-        return f"{path} is on {fstype}, not tmpfs"
+        return _("{path} is on {fstype}, not tmpfs").format(path=path, fstype=fstype)
     if "ro" not in opts.split(","):
-        return f"{path} is writable"
+        return _("{path} is writable").format(path=path)
     return ""
 
 
@@ -107,9 +110,11 @@ def _one_task(ctx: CheckContext, svc: ServiceInfo) -> TaskInfo | CheckResult:
     tasks = [t for t in live_tasks(snap, svc.name) if t.container_id and t.node]
     if not tasks:
         why = failing_reason(snap, svc.name)
-        return ctx.fail(f"{svc.name} has no running task to look into.",
-                        f"its tasks fail: {why}" if why else
-                        f"`docker service ps {svc.name}` shows what its tasks are doing")
+        return ctx.fail(_("{service} has no running task to look into.").format(
+                            service=svc.name),
+                        _("its tasks fail: {why}").format(why=why) if why else
+                        _("`docker service ps {service}` shows what its tasks are "
+                          "doing").format(service=svc.name))
     return tasks[0]
 
 
@@ -127,7 +132,7 @@ def _ref(refs: tuple[FileRef, ...], name: str) -> FileRef | None:
     return next((r for r in refs if r.name == name), None)
 
 
-@register("07.secret", title="A password as a secret, not an environment variable", lab="07",
+@register("07.secret", title=N_("A password as a secret, not an environment variable"), lab="07",
           params=_SECRET_PARAMS,
           needs=("swarm",))
 def secret(ctx: CheckContext) -> CheckResult:
@@ -137,9 +142,9 @@ def secret(ctx: CheckContext) -> CheckResult:
     use = f"`docker service create --name {svc_name} --secret {name} swarmlab/tools`"
     if snap.secret(name) is None:
         others = [s.name for s in snap.secrets]
-        return ctx.fail(f"There is no secret named {name}"
-                        + (f" (secrets: {', '.join(others)})." if others else "."),
-                        create, secrets=others)
+        return ctx.fail((_("There is no secret named {name} (secrets: {others}).") if others
+                         else _("There is no secret named {name}.")).format(
+                            name=name, others=", ".join(others)), create, secrets=others)
     svc = snap.service(svc_name)
     if svc is None:
         return missing_service(ctx, snap, svc_name, use, known=_NOTEBOOK_SERVICES)
@@ -149,11 +154,13 @@ def secret(ctx: CheckContext) -> CheckResult:
     if ref is None:
         if env_keys:
             return ctx.fail(
-                f"{svc_name} does not use the secret {name}; it gets "
-                f"{', '.join(env_keys)} from its environment (-e) instead.",
+                _("{service} does not use the secret {name}; it gets {keys} from its "
+                  "environment (-e) instead.").format(service=svc_name, name=name,
+                                                      keys=", ".join(env_keys)),
                 f"`docker service update --env-rm {env_keys[0]} --secret-add {name} "
                 f"{svc_name}`", **details)
-        return ctx.fail(f"{svc_name} does not use the secret {name}.",
+        return ctx.fail(_("{service} does not use the secret {name}.").format(
+                            service=svc_name, name=name),
                         f"`docker service update --secret-add {name} {svc_name}`", **details)
     task = _one_task(ctx, svc)
     if isinstance(task, CheckResult):
@@ -162,30 +169,39 @@ def secret(ctx: CheckContext) -> CheckResult:
     seen = _in_task(ctx, task, path, "secret", _service_spec(ctx, ctx.snapshot, svc_name))
     details.update(node=task.node, path=path)
     if seen is None or "NOCONTAINER" in seen:
-        return ctx.fail(f"Could not look into {svc_name}'s task on {task.node}.",
-                        "it may be restarting: check again in a few seconds", **details)
+        return ctx.fail(_("Could not look into {service}'s task on {node}.").format(
+                            service=svc_name, node=task.node), _(_RESTARTING), **details)
     if "NOFILE" in seen or "EMPTY" in seen:
-        return ctx.fail(f"The task on {task.node} has no {'file' if 'NOFILE' in seen else 'value'}"
-                        f" at {path}.", f"`docker service update --secret-add {name} "
-                        f"{svc_name}`; a secret made from an empty file is empty", **details)
+        return ctx.fail((_(_NO_FILE) if "NOFILE" in seen else
+                         _("The task on {node} has no value at {path}.")).format(
+                            node=task.node, path=path),
+                        _("`docker service update --secret-add {name} {service}`; a secret "
+                          "made from an empty file is empty").format(name=name,
+                                                                     service=svc_name),
+                        **details)
     leaks = sorted(set(seen.get("LEAK") or []))
     if leaks:
         keys = [w.split(" ")[-1] for w in leaks if " env " in f" {w}"]
-        fix = (f"`docker service update --env-rm {keys[0]} {svc_name}`: the task reads the "
-               f"password from {path}" if keys else "take the password out of the service's "
-               "command, labels and options: only the secret should hold it")
+        fix = (_("`docker service update --env-rm {key} {service}`: the task reads the "
+                 "password from {path}").format(key=keys[0], service=svc_name, path=path)
+               if keys else _("take the password out of the service's command, labels and "
+                              "options: only the secret should hold it"))
         return ctx.fail(
-            f"The secret's value also appears in {'; '.join(leaks)}: anyone who can run "
-            f"`docker service inspect {svc_name}` can read it.", fix, **details, found_in=leaks)
+            _("The secret's value also appears in {places}: anyone who can run `docker "
+              "service inspect {service}` can read it.").format(places="; ".join(leaks),
+                                                                service=svc_name),
+            fix, **details, found_in=leaks)
     mount = _mount_problem(seen, path)
     if mount:
-        return ctx.fail(f"In the task on {task.node}, {mount}.",
-                        f"give the secret with --secret {name}, not through a volume or a "
-                        "bind mount", **details)
+        return ctx.fail(_("In the task on {node}, {problem}.").format(node=task.node,
+                                                                     problem=mount),
+                        _("give the secret with --secret {name}, not through a volume or a "
+                          "bind mount").format(name=name), **details)
     return ctx.ok(
-        f"{svc_name} uses the secret {name}: its task on {task.node} reads it at {path}, on a "
-        "read-only tmpfs (memory, never the node's disk). The value is neither in the "
-        "service's spec nor in the container's environment.", **details)
+        _("{service} uses the secret {name}: its task on {node} reads it at {path}, on a "
+          "read-only tmpfs (memory, never the node's disk). The value is neither in the "
+          "service's spec nor in the container's environment.").format(
+            service=svc_name, name=name, node=task.node, path=path), **details)
 
 
 def _config_data(ctx: CheckContext, snap: Snapshot, name: str) -> bytes | None:
@@ -197,7 +213,7 @@ def _config_data(ctx: CheckContext, snap: Snapshot, name: str) -> bytes | None:
         return None
 
 
-@register("07.config", title="A web server's configuration as a config", lab="07",
+@register("07.config", title=N_("A web server's configuration as a config"), lab="07",
           params=_CONFIG_PARAMS,
           needs=("swarm",))
 def config(ctx: CheckContext) -> CheckResult:
@@ -209,36 +225,41 @@ def config(ctx: CheckContext) -> CheckResult:
            " swarmlab/web:v1`")
     if snap.config(name) is None:
         others = [c.name for c in snap.configs]
-        return ctx.fail(f"There is no config named {name}"
-                        + (f" (configs: {', '.join(others)})." if others else "."),
-                        f"write the file, then `docker config create {name} httpd.conf`",
-                        configs=others)
+        return ctx.fail((_("There is no config named {name} (configs: {others}).") if others
+                         else _("There is no config named {name}.")).format(
+                            name=name, others=", ".join(others)),
+                        _("write the file, then `docker config create {name} "
+                          "httpd.conf`").format(name=name), configs=others)
     data = _config_data(ctx, snap, name)
     text = (data or b"").decode("utf-8", "replace")
     have = [ln.strip() for ln in text.splitlines()]
     absent = [ln for ln in lines if ln not in have]
     if absent:
         return ctx.fail(
-            f"{name} does not hold the line{'s' if len(absent) > 1 else ''} "
-            f"{', '.join(absent)}.",
-            f"a config cannot be changed: remove it (`docker config rm {name}`, after "
-            "removing the services that use it) and create it again from the right file",
-            lines=have)
+            ngettext("{name} does not hold the line {lines}.",
+                     "{name} does not hold the lines {lines}.", len(absent)).format(
+                name=name, lines=", ".join(absent)),
+            _("a config cannot be changed: remove it (`docker config rm {name}`, after "
+              "removing the services that use it) and create it again from the right "
+              "file").format(name=name), lines=have)
     svc = snap.service(svc_name)
     if svc is None:
         return missing_service(ctx, snap, svc_name, use, known=_NOTEBOOK_SERVICES)
     ref = _ref(svc.configs, name)
     details: dict[str, Any] = {"configs": {r.name: r.target for r in svc.configs}}
     if ref is None:
-        return ctx.fail(f"{svc_name} does not use the config {name}.",
+        return ctx.fail(_("{service} does not use the config {name}.").format(
+                            service=svc_name, name=name),
                         f"`docker service update --config-add source={name},target={target} "
                         f"{svc_name}`", **details)
     if ref.target != target:
         where = ref.target if ref.target.startswith("/") else f"/{ref.target}"
-        default = " (the default without target=)" if where == f"/{name}" else ""
+        text = (_("{name} is mounted at {where} (the default without target=), not {target}: "
+                  "the server never reads it there.") if where == f"/{name}" else
+                _("{name} is mounted at {where}, not {target}: the server never reads it "
+                  "there."))
         return ctx.fail(
-            f"{name} is mounted at {where}{default}, not {target}: the server never "
-            "reads it there.",
+            text.format(name=name, where=where, target=target),
             f"`docker service update --config-rm {name} --config-add source={name},"
             f"target={target} {svc_name}`", **details)
     task = _one_task(ctx, svc)
@@ -248,13 +269,15 @@ def config(ctx: CheckContext) -> CheckResult:
     details.update(node=task.node)
     sums = (seen or {}).get("SUM") or []
     if seen is None or not sums:
-        return ctx.fail(f"The task on {task.node} has no file at {target}.",
-                        "it may be restarting: check again in a few seconds", **details)
+        return ctx.fail(_(_NO_FILE).format(node=task.node, path=target), _(_RESTARTING),
+                        **details)
     if data is not None and sums[-1] != hashlib.sha256(data).hexdigest():
-        return ctx.fail(f"The file at {target} in the task differs from {name}.",
-                        "something else is mounted there: remove other mounts at "
-                        f"{target}", **details)
+        return ctx.fail(_("The file at {target} in the task differs from {name}.").format(
+                            target=target, name=name),
+                        _("something else is mounted there: remove other mounts at "
+                          "{target}").format(target=target), **details)
     return ctx.ok(
-        f"{svc_name}'s task on {task.node} reads {name} at {target} ({len(have)} line(s), "
-        "read-only): every task of the service gets this file from the swarm, whatever "
-        "node it lands on.", **details)
+        _("{service}'s task on {node} reads {name} at {target} ({n} line(s), read-only): "
+          "every task of the service gets this file from the swarm, whatever node it lands "
+          "on.").format(service=svc_name, node=task.node, name=name, target=target,
+                        n=len(have)), **details)

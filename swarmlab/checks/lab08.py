@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs_ipvs
+from swarmlab.checks.lab08_answers import (
+    by_hostname,
+    expected_lookups,
+    read_addresses,
+    read_counts,
+    wrong_lookup,
+)
 from swarmlab.checks.requires import found_service, service, swarm
 from swarmlab.checks.services import (
     addresses_on,
@@ -19,19 +26,21 @@ from swarmlab.checks.services import (
     settle,
     spread,
     task_name,
-    vip_on,
 )
-from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
+from swarmlab.i18n import N_, _, ngettext
 
+_YOUR_ANSWER = N_("Your answer: {wrong}.")
+_DNSRR_AGAIN = N_("`docker service rm {web}`, then create it again with `--endpoint-mode dnsrr` "
+                  "(exercise 08.overlay)")
 _PAIR = {"network": "appnet", "service": "web", "client": "client", "settle_s": 20}
 
 
 def _create_hint(p: dict[str, object]) -> str:
-    net, web, client = p["network"], p["service"], p["client"]
-    return (f"on manager1: `docker network create --driver overlay --attachable {net}`, "
-            f"`docker service create --name {web} --network {net} --replicas 3 "
-            "--endpoint-mode dnsrr swarmlab/web:v1` and "
-            f"`docker service create --name {client} --network {net} swarmlab/tools`")
+    return _("on manager1: `docker network create --driver overlay --attachable {network}`, "
+             "`docker service create --name {web} --network {network} --replicas 3 "
+             "--endpoint-mode dnsrr swarmlab/web:v1` and `docker service create --name "
+             "{client} --network {network} swarmlab/tools`").format(
+        network=p["network"], web=p["service"], client=p["client"])
 
 
 def _pair(ctx: CheckContext) -> CheckResult | None:
@@ -41,30 +50,36 @@ def _pair(ctx: CheckContext) -> CheckResult | None:
     snap = settle(ctx, names, float(p["settle_s"]))
     info = snap.network(net)
     if info is None:
-        return ctx.fail(f"There is no network named {net}.", _create_hint(p),
+        return ctx.fail(_("There is no network named {network}.").format(network=net),
+                        _create_hint(p),
                               networks=[n.name for n in snap.networks])
     if info.driver != "overlay":
         return ctx.fail(
-            f"{net} is a {info.driver} network ({info.scope} scope): it lives on one engine "
-            "only, so swarm services cannot use it.",
-            f"remove it (`docker network rm {net}`) and create it with `--driver overlay`")
+            _("{network} is a {driver} network ({scope} scope): it lives on one engine only, "
+              "so swarm services cannot use it.").format(network=net, driver=info.driver,
+                                                         scope=info.scope),
+            _("remove it (`docker network rm {network}`) and create it with `--driver "
+              "overlay`").format(network=net))
     if not info.attachable:
         users = [x.name for x in snap.services if net in x.networks]
         return ctx.fail(
-            f"{net} is an overlay network, but not attachable: plain containers (`docker run "
-            f"--network {net}`) cannot join it, and the next exercises look around from one.",
-            (f"`docker service rm {' '.join(users)}`, " if users else "")
-            + f"`docker network rm {net}`, then create it again with `--attachable` and "
-            "create the services on it again", attachable=False)
+            _("{network} is an overlay network, but not attachable: plain containers (`docker "
+              "run --network {network}`) cannot join it, and the next exercises look around "
+              "from one.").format(network=net),
+            (_("`docker service rm {services}`, `docker network rm {network}`, then create it "
+               "again with `--attachable` and create the services on it again") if users else
+             _("`docker network rm {network}`, then create it again with `--attachable` and "
+               "create the services on it again")).format(services=" ".join(users),
+                                                          network=net), attachable=False)
     for name in names:
         svc = snap.service(name)
         if svc is None:
             return missing_service(ctx, snap, name, _create_hint(p))
         if net not in svc.networks:
-            on = ", ".join(svc.networks) or "no network of its own (only ingress)"
+            on = ", ".join(svc.networks) or _("no network of its own (only ingress)")
             return ctx.fail(
-                f"{name} is not on {net}; it is on {on}. Services talk by name only when "
-                "they share a network.",
+                _("{service} is not on {network}; it is on {on}. Services talk by name only "
+                  "when they share a network.").format(service=name, network=net, on=on),
                 f"`docker service update --network-add {net} {name}`", networks=list(svc.networks))
         if not snap.tasks_of(name):
             return not_running(ctx, snap, svc, svc.replicas)
@@ -74,7 +89,7 @@ def _pair(ctx: CheckContext) -> CheckResult | None:
 _PAIR_NEEDS = (swarm(), _pair)
 
 
-@register("08.overlay", title="Two services on one overlay network", lab="08", params=_PAIR,
+@register("08.overlay", title=N_("Two services on one overlay network"), lab="08", params=_PAIR,
           needs=_PAIR_NEEDS)
 def overlay(ctx: CheckContext) -> CheckResult:
     snap = ctx.snapshot
@@ -83,121 +98,73 @@ def overlay(ctx: CheckContext) -> CheckResult:
     tasks = [t for n in names for t in snap.tasks_of(n)]
     nodes = sorted({t.node for t in tasks})
     return ctx.ok(
-        f"{net} is an overlay network; {' and '.join(names)} are on it with "
-        f"{len(tasks)} Running tasks on {', '.join(nodes)}: one network across "
-        f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}.",
+        ngettext("{network} is an overlay network; {first} and {second} are on it with {tasks} "
+                 "Running tasks on {nodes}: one network across {n} node.",
+                 "{network} is an overlay network; {first} and {second} are on it with {tasks} "
+                 "Running tasks on {nodes}: one network across {n} nodes.", len(nodes)).format(
+            network=net, first=names[0], second=names[1], tasks=len(tasks),
+            nodes=", ".join(nodes), n=len(nodes)),
         tasks_per_node=per_node(tuple(tasks)),
         addresses={task_name(t): addresses_on(snap, t, net) for t in tasks})
 
 
 # ----- discovery ---------------------------------------------------------------------------
-def expected_lookups(snap: Snapshot, web: ServiceInfo, api: ServiceInfo,
-                     net: str) -> dict[str, list[str]]:
-    """What each name resolves to on ``net``: the dnsrr service to its task addresses, the
-    vip service to its virtual IP, ``tasks.NAME`` to the task addresses."""
-    def tasks(svc: ServiceInfo) -> list[str]:
-        return sorted(a for t in snap.tasks_of(svc.name) for a in addresses_on(snap, t, net))
-    return {web.name: tasks(web), api.name: [vip_on(snap, api, net)],
-            f"tasks.{api.name}": tasks(api)}
-
-
-def read_addresses(answer: object) -> tuple[dict[str, list[str]] | None, str]:
-    """The learner's answer as {name: sorted addresses}, or (None, what is wrong with it)."""
-    if not isinstance(answer, dict) or not answer:
-        return None, "an empty answer" if answer in (None, {}, [], "") else \
-            f"{answer!r} is not a dict of names and addresses"
-    out: dict[str, list[str]] = {}
-    for name, value in answer.items():
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, (list, tuple, set)) or not all(isinstance(a, str)
-                                                                 for a in items):
-            return None, f"{name!r}: {value!r} is not a list of addresses"
-        out[str(name)] = sorted(a.strip() for a in items)
-    return out, ""
-
-
-@register("08.discovery", title="Find services by name: vip and dnsrr", lab="08",
+@register("08.discovery", title=N_("Find services by name: vip and dnsrr"), lab="08",
           params={**_PAIR, "vip_service": "api", "vip_replicas": 2, "answer": None},
           needs=_PAIR_NEEDS)
 def discovery(ctx: CheckContext) -> CheckResult:
     snap = ctx.snapshot
     p = ctx.params
     web, api, net = str(p["service"]), str(p["vip_service"]), str(p["network"])
-    create = (f"create the service {api} on {net} with {int(p['vip_replicas'])} replicas of "
-              "swarmlab/web:v1, in the default endpoint mode")
+    create = _("create the service {api} on {network} with {n} replicas of swarmlab/web:v1, "
+               "in the default endpoint mode").format(api=api, network=net,
+                                                      n=int(p["vip_replicas"]))
     snap = settle(ctx, [api], float(p["settle_s"]))
     svc_api = snap.service(api)
     if svc_api is None:
         return missing_service(ctx, snap, api, create)
     if net not in svc_api.networks:
-        return ctx.fail(f"{api} is not on {net}, so the client cannot find it by name.",
+        return ctx.fail(_("{api} is not on {network}, so the client cannot find it by "
+                          "name.").format(api=api, network=net),
                         f"`docker service update --network-add {net} {api}`")
     if svc_api.endpoint_mode != "vip":
-        return ctx.fail(f"{api} uses endpoint mode {svc_api.endpoint_mode}; this exercise "
-                        f"compares it in the default mode (vip) with {web} in dnsrr.",
-                        f"`docker service rm {api}`, then {create}")
+        return ctx.fail(_("{api} uses endpoint mode {mode}; this exercise compares it in the "
+                          "default mode (vip) with {web} in dnsrr.").format(
+                            api=api, mode=svc_api.endpoint_mode, web=web),
+                        _("`docker service rm {service}`, then {how}").format(service=api,
+                                                                             how=create))
     svc_web = snap.service(web)
     assert svc_web is not None
     if svc_web.endpoint_mode != "dnsrr":
-        return ctx.fail(f"{web} uses endpoint mode {svc_web.endpoint_mode}, not dnsrr.",
-                        f"`docker service rm {web}`, then create it again with "
-                        "`--endpoint-mode dnsrr` (exercise 08.overlay)")
+        return ctx.fail(_("{web} uses endpoint mode {mode}, not dnsrr.").format(
+                            web=web, mode=svc_web.endpoint_mode), _(_DNSRR_AGAIN).format(web=web))
     if not snap.tasks_of(api):
         return not_running(ctx, snap, svc_api, svc_api.replicas)
     want = expected_lookups(snap, svc_web, svc_api, net)
-    look = (f"from a container on {net}: `nslookup {web}`, `nslookup {api}` and `nslookup "
-            f"tasks.{api}`; put the addresses each printed (under Name:) in answer = "
-            f"{{'{web}': [...], '{api}': [...], 'tasks.{api}': [...]}}")
+    look = _("from a container on {network}: `nslookup {web}`, `nslookup {api}` and "
+             "`nslookup tasks.{api}`; put the addresses each printed (under Name:) in answer = "
+             "{example}").format(network=net, web=web, api=api, example=f"{{'{web}': [...], "
+                                 f"'{api}': [...], 'tasks.{api}': [...]}}")
     said, wrong = read_addresses(p["answer"])
     if said is None:
-        return ctx.fail(f"Your answer: {wrong}.", look, want=list(want))
+        return ctx.fail(_(_YOUR_ANSWER).format(wrong=wrong), look, want=list(want))
     missing = [n for n in want if n not in said]
     if missing:
-        return ctx.fail(f"Your answer has no addresses for {', '.join(missing)}.", look,
-                        answer=said)
+        return ctx.fail(_("Your answer has no addresses for {names}.").format(
+                            names=", ".join(missing)), look, answer=said)
     for name, addrs in want.items():
         if said[name] != addrs:
-            return ctx.fail(_wrong_lookup(name, said[name], addrs, web, api, want), look,
+            return ctx.fail(wrong_lookup(name, said[name], addrs, web, api, want), look,
                             answer=said, **want)
     return ctx.ok(
-        f"Right: {web} (dnsrr) resolves to its {len(want[web])} task addresses; {api} (vip) to "
-        f"one virtual IP, {want[api][0]}; tasks.{api} to its {len(want[f'tasks.{api}'])} "
-        "task addresses.", **want)
-
-
-def _wrong_lookup(name: str, got: list[str], want: list[str], web: str, api: str,
-                  table: dict[str, list[str]]) -> str:
-    """What is wrong with the addresses given for ``name``, naming a likely mix-up."""
-    shown = ", ".join(got) or "nothing"
-    if name == api and got == table[f"tasks.{api}"]:
-        return (f"For {api} you gave its task addresses ({shown}); {api} is in vip mode: its "
-                "name gives one virtual IP, not the tasks.")
-    if name == web and len(got) == 1:
-        return (f"For {web} you gave one address ({shown}); {web} is in dnsrr mode: its name "
-                f"gives all {len(want)} task addresses.")
-    return f"For {name} you gave {shown}, but on the cluster it resolves to {', '.join(want)}."
+        _("Right: {web} (dnsrr) resolves to its {n} task addresses; {api} (vip) to one virtual "
+          "IP, {vip}; tasks.{api} to its {m} task addresses.").format(
+            web=web, n=len(want[web]), api=api, vip=want[api][0],
+            m=len(want[f"tasks.{api}"])), **want)
 
 
 # ----- round-robin ---------------------------------------------------------------------------
-def by_hostname(tasks: tuple[TaskInfo, ...]) -> dict[str, TaskInfo]:
-    """Running tasks by the hostname they answer with (their container id's first 12)."""
-    return {t.container_id[:12]: t for t in tasks if t.container_id}
-
-
-def read_counts(answer: object) -> tuple[dict[str, int] | None, str]:
-    """The learner's answer as {hostname: answers}, or (None, what is wrong with it)."""
-    if not isinstance(answer, dict) or not answer:
-        return None, "an empty answer" if answer in (None, {}, [], "") else \
-            f"{answer!r} is not a dict of hostnames and counts"
-    out: dict[str, int] = {}
-    for host, count in answer.items():
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            return None, f"{host!r}: {count!r} is not a number of answers"
-        out[str(host).removeprefix("Hostname:").strip()] = count
-    return out, ""
-
-
-@register("08.round-robin", title="Requests reach every replica", lab="08",
+@register("08.round-robin", title=N_("Requests reach every replica"), lab="08",
           params={**_PAIR, "replicas": 4, "answer": None}, needs=_PAIR_NEEDS)
 def round_robin(ctx: CheckContext) -> CheckResult:
     snap = ctx.snapshot
@@ -206,41 +173,45 @@ def round_robin(ctx: CheckContext) -> CheckResult:
     svc = snap.service(web)
     assert svc is not None
     if svc.replicas != want:
-        return ctx.fail(f"{web} asks for {svc.replicas or 'one task per node (global)'} "
-                        f"replicas, not {want}.", f"`docker service scale {web}={want}`")
+        return ctx.fail(_("{service} asks for {replicas} replicas, not {want}.").format(
+                            service=web, replicas=svc.replicas or _("one task per node (global)"),
+                            want=want), f"`docker service scale {web}={want}`")
     running = snap.tasks_of(web)
     if len(running) != want:
         return not_running(ctx, snap, svc, want)
     tasks = by_hostname(running)
-    look = (f"send requests to http://{web}/ from a container on {p['network']}, count the "
-            f"answers per `Hostname:` line, and put them in answer = {{'<hostname>': "
-            "<count>, ...}}")
+    look = _("send requests to http://{web}/ from a container on {network}, count the answers "
+             "per `Hostname:` line, and put them in answer = {{'<hostname>': <count>, "
+             "...}}").format(web=web, network=p["network"])
     said, wrong = read_counts(p["answer"])
     if said is None:
-        vip = (f"; if your requests got no answer: {web} uses a virtual IP, which needs the "
-               f"kernel's IPVS; without it use DNS round robin (`docker service rm {web}`, "
-               "then create it again with `--endpoint-mode dnsrr`, exercise 08.overlay)"
-               if svc.endpoint_mode == "vip" else "")
-        return ctx.fail(f"Your answer: {wrong}.", look + vip)
-    table = {f"{task_name(t)} on {t.node}": said.get(h, 0) for h, t in tasks.items()}
+        return ctx.fail(_(_YOUR_ANSWER).format(wrong=wrong), _(
+            "{look}; if your requests got no answer: {web} uses a virtual IP, which needs the "
+            "kernel's IPVS; without it use DNS round robin (`docker service rm {web}`, then "
+            "create it again with `--endpoint-mode dnsrr`, exercise 08.overlay)").format(
+                look=look, web=web) if svc.endpoint_mode == "vip" else look)
+    table = {_("{task} on {node}").format(task=task_name(t), node=t.node): said.get(h, 0)
+             for h, t in tasks.items()}
     strangers = [h for h in said if h not in tasks]
     if strangers:
         return ctx.fail(
-            f"{strangers[0]} is not the hostname of a Running replica of {web} (its replicas "
-            f"answer as {', '.join(sorted(tasks))}).",
-            "a replica's hostname is its container id's first 12 characters, as the "
-            "`Hostname:` line shows; a task that was replaced since has another one: " + look,
-            answer=said)
+            _("{host} is not the hostname of a Running replica of {web} (its replicas answer "
+              "as {hosts}).").format(host=strangers[0], web=web, hosts=", ".join(sorted(tasks))),
+            _("a replica's hostname is its container id's first 12 characters, as the "
+              "`Hostname:` line shows; a task that was replaced since has another one: "
+              "{look}").format(look=look), answer=said)
     silent = [h for h in tasks if not said.get(h)]
     if silent:
         return ctx.fail(
-            f"Your counts show {want - len(silent)} of {want} replicas answering; "
-            f"{', '.join(task_name(tasks[h]) for h in silent)} never did.",
-            "send more requests (with 4 replicas, 12 can miss one by chance; 40 rarely do) "
-            "and count again", answers=table)
+            _("Your counts show {n} of {want} replicas answering; {silent} never did.").format(
+                n=want - len(silent), want=want,
+                silent=", ".join(task_name(tasks[h]) for h in silent)),
+            _("send more requests (with 4 replicas, 12 can miss one by chance; 40 rarely do) "
+              "and count again"), answers=table)
     return ctx.ok(
-        f"{sum(said.values())} requests you sent were spread over all {want} replicas: "
-        f"{', '.join(f'{k}: {v}' for k, v in table.items())}.", answers=table)
+        _("{n} requests you sent were spread over all {want} replicas: {table}.").format(
+            n=sum(said.values()), want=want,
+            table=", ".join(f"{k}: {v}" for k, v in table.items())), answers=table)
 
 
 # ----- routing mesh ------------------------------------------------------------------------
@@ -248,22 +219,25 @@ _FETCH = ("if command -v curl >/dev/null 2>&1; then curl -s -m 3 {url}; "
           "else timeout 3 wget -q -O - {url}; fi")
 
 
-@register("08.mesh", title="Any node's published port reaches the service", lab="08",
+@register("08.mesh", title=N_("Any node's published port reaches the service"), lab="08",
           params={"service": "mesh", "port": 8080, "settle_s": 20},
-          needs=(swarm(), service(how="on manager1: `docker service create --name {service} "
-                                  "--replicas 1 -p {port}:80 swarmlab/web:v1`")))
+          needs=(swarm(), service(how=N_("on manager1: `docker service create --name "
+                                         "{service} --replicas 1 -p {port}:80 "
+                                         "swarmlab/web:v1`"))))
 def mesh(ctx: CheckContext) -> CheckResult:
     name, port = str(ctx.params["service"]), int(ctx.params["port"])
     snap, svc = ctx.snapshot, found_service(ctx)
     ports = [pt for pt in svc.ports if pt.published == port]
     if not ports:
-        shown = ", ".join(f"{pt.published}->{pt.target}" for pt in svc.ports) or "no port"
-        return ctx.fail(f"{name} publishes {shown}, not {port}.",
+        shown = ", ".join(f"{pt.published}->{pt.target}" for pt in svc.ports) or _("no port")
+        return ctx.fail(_("{service} publishes {shown}, not {port}.").format(
+                            service=name, shown=shown, port=port),
                         f"`docker service update --publish-add {port}:80 {name}`")
     if ports[0].mode != "ingress":
         return ctx.fail(
-            f"{name} publishes {port} in {ports[0].mode} mode: only nodes that run one of its "
-            "tasks answer on it, so this shows no routing mesh.",
+            _("{service} publishes {port} in {mode} mode: only nodes that run one of its tasks "
+              "answer on it, so this shows no routing mesh.").format(service=name, port=port,
+                                                                     mode=ports[0].mode),
             f"`docker service update --publish-rm {port} --publish-add {port}:80 {name}`")
     skip = needs_ipvs(ctx, snap.source.node)
     if skip is not None:
@@ -277,8 +251,9 @@ def mesh(ctx: CheckContext) -> CheckResult:
     idle = [n for n in snap.nodes if n.ready and n.hostname not in busy
             and lab_node(ctx, n.hostname) is not None]
     if not idle:
-        return ctx.fail(f"Every node runs a task of {name}, so no node can show the mesh "
-                        "forwarding a request elsewhere.", f"`docker service scale {name}=1`")
+        return ctx.fail(_("Every node runs a task of {service}, so no node can show the mesh "
+                          "forwarding a request elsewhere.").format(service=name),
+                        f"`docker service scale {name}=1`")
     tasks = by_hostname(running)
     for node in idle:
         url = f"http://{node.address}:{port}/"
@@ -287,11 +262,14 @@ def mesh(ctx: CheckContext) -> CheckResult:
                      if ln.startswith("Hostname:")), "")
         if host in tasks:
             t = tasks[host]
-            return ctx.ok(f"{node.hostname} runs no task of {name}, yet {url} answered from "
-                          f"{task_name(t)} on {t.node}: the routing mesh forwarded it.",
+            return ctx.ok(_("{node} runs no task of {service}, yet {url} answered from {task} "
+                            "on {where}: the routing mesh forwarded it.").format(
+                              node=node.hostname, service=name, url=url, task=task_name(t),
+                              where=t.node),
                           tasks_per_node=per_node(running))
     return ctx.fail(
-        f"Port {port} on nodes without a task ({', '.join(n.hostname for n in idle)}) did "
-        "not answer with one of its tasks.",
-        "run the check again in a few seconds; then compare with "
-        f"`curl -s http://<node address>:{port}/` on the node ({spread(per_node(running))})")
+        _("Port {port} on nodes without a task ({nodes}) did not answer with one of its "
+          "tasks.").format(port=port, nodes=", ".join(n.hostname for n in idle)),
+        _("run the check again in a few seconds; then compare with `curl -s http://<node "
+          "address>:{port}/` on the node ({spread})").format(port=port,
+                                                             spread=spread(per_node(running))))

@@ -13,6 +13,7 @@ import time
 from swarmlab.checks.base import CheckContext, CheckResult, Requirement, register
 from swarmlab.checks.requires import found_service, running, service, swarm
 from swarmlab.checks.services import in_task, not_running, per_node, task_name
+from swarmlab.i18n import N_, _
 from swarmlab.state import MountInfo, ServiceInfo, TaskInfo
 
 IMAGE = "swarmlab/db"
@@ -24,17 +25,20 @@ def mount_problem(ctx: CheckContext, svc: ServiceInfo, kind: str, source: str,
     """A FAIL naming what differs between the service's mount and the one asked for."""
     mounts = [m for m in svc.mounts if m.target.rstrip("/") == target] or list(svc.mounts)
     if not mounts:
-        return ctx.fail(f"{svc.name} has no mount at all.", how)
+        return ctx.fail(_("{service} has no mount at all.").format(service=svc.name), how)
     m = mounts[0]
     shown = _show(m)
     if m.target.rstrip("/") != target:
-        return ctx.fail(f"{svc.name} mounts {shown}, not at {target}.", how, mount=shown)
+        return ctx.fail(_("{service} mounts {mount}, not at {target}.").format(
+                            service=svc.name, mount=shown, target=target), how, mount=shown)
     if m.type != kind:
-        return ctx.fail(f"{svc.name} mounts a {m.type} at {target}, not a {kind}.", how,
+        return ctx.fail(_("{service} mounts a {type} at {target}, not a {kind}.").format(
+                            service=svc.name, type=m.type, target=target, kind=kind), how,
                         mount=shown)
     if m.source.rstrip("/") != source.rstrip("/"):
-        return ctx.fail(f"{svc.name} mounts {m.source or 'an anonymous volume'} at {target}, "
-                        f"not {source}.", how, mount=shown)
+        return ctx.fail(_("{service} mounts {source} at {target}, not {want}.").format(
+                            service=svc.name, source=m.source or _("an anonymous volume"),
+                            target=target, want=source), how, mount=shown)
     return None
 
 
@@ -45,12 +49,12 @@ def _show(m: MountInfo) -> str:
 
 def _mounted(kind: str, source: str, how: str) -> tuple[Requirement, ...]:
     """The settled service with the mount asked for (``source``: the parameter naming it;
-    ``how``: the command, ``{param}`` templates); else the FAIL saying there is no swarm or
-    no such service, or what differs in its mount."""
+    ``how``: the command, a ``{param}`` template marked ``N_``); else the FAIL saying there
+    is no swarm or no such service, or what differs in its mount."""
     def mount(ctx: CheckContext) -> CheckResult | None:
         p = ctx.params
         return mount_problem(ctx, found_service(ctx), kind, str(p[source]), str(p["target"]),
-                             how.format(**p))
+                             _(how).format(**p))
     return swarm(), service(how=how, settle=True), mount
 
 
@@ -60,13 +64,13 @@ def starts(log: str) -> list[str]:
 
 
 # ----- 09.volume --------------------------------------------------------------------------
-@register("09.volume", title="A named volume outlives its task", lab="09",
+@register("09.volume", title=N_("A named volume outlives its task"), lab="09",
           params={"service": "db", "volume": "dbdata", "target": "/data", "node": "worker1",
                   "settle_s": 25},
-          needs=(*_mounted("volume", "volume", "on manager1: `docker service create --name "
-                           "{service} --constraint node.hostname=={node} --mount type=volume,"
-                           "source={volume},target={target} " + IMAGE + "`, then `docker "
-                           "service update --force {service}`"), running()))
+          needs=(*_mounted("volume", "volume", N_(
+              "on manager1: `docker service create --name {service} --constraint "
+              "node.hostname=={node} --mount type=volume,source={volume},target={target} "
+              "swarmlab/db`, then `docker service update --force {service}`")), running()))
 def volume(ctx: CheckContext) -> CheckResult:
     p, snap = ctx.params, ctx.snapshot
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
@@ -82,52 +86,65 @@ def volume(ctx: CheckContext) -> CheckResult:
     if not earlier:
         if moved:
             return ctx.fail(
-                f"{task_name(task)} runs on {task.node}, whose {vol} volume has seen only "
-                f"this task start; earlier tasks ran on {', '.join(moved)}, whose volume is a "
-                "different one.",
-                f"a volume lives on one node: pin the service with `docker service update "
-                f"--constraint-add node.hostname=={task.node} {name}`, then "
-                f"`docker service update --force {name}` twice", **log)
-        return ctx.fail(f"{vol} on {task.node} has seen one start only ({me}).",
-                        f"restart the task: `docker service update --force {name}`", **log)
-    note = f" (the earlier task was {task_name(before[0])})" if before else ""
-    return ctx.ok(f"{vol} on {task.node} keeps the start log of {len(started)} containers: "
-                  f"{me} now sees what {', '.join(earlier)} wrote before it{note}.", **log)
+                _("{task} runs on {node}, whose {volume} volume has seen only this task start; "
+                  "earlier tasks ran on {moved}, whose volume is a different one.").format(
+                    task=task_name(task), node=task.node, volume=vol, moved=", ".join(moved)),
+                _("a volume lives on one node: pin the service with `docker service update "
+                  "--constraint-add node.hostname=={node} {service}`, then `docker service "
+                  "update --force {service}` twice").format(node=task.node, service=name),
+                **log)
+        return ctx.fail(_("{volume} on {node} has seen one start only ({me}).").format(
+                            volume=vol, node=task.node, me=me),
+                        _("restart the task: `docker service update --force {service}`").format(
+                            service=name), **log)
+    text = (_("{volume} on {node} keeps the start log of {n} containers: {me} now sees what "
+              "{earlier} wrote before it (the earlier task was {task}).") if before else
+            _("{volume} on {node} keeps the start log of {n} containers: {me} now sees what "
+              "{earlier} wrote before it."))
+    return ctx.ok(text.format(volume=vol, node=task.node, n=len(started), me=me,
+                              earlier=", ".join(earlier),
+                              task=task_name(before[0]) if before else ""), **log)
 
 
 # ----- 09.nocopy --------------------------------------------------------------------------
-_NOCOPY = ("on manager1: `docker service create --name {service} --mount "
-           "type=volume,source={volume},target={target},volume-nocopy " + IMAGE + "`")
+_NOCOPY = N_("on manager1: `docker service create --name {service} --mount "
+             "type=volume,source={volume},target={target},volume-nocopy swarmlab/db`")
 
 
-@register("09.nocopy", title="volume-nocopy: a new volume stays empty", lab="09",
+@register("09.nocopy", title=N_("volume-nocopy: a new volume stays empty"), lab="09",
           params={"service": "db-empty", "volume": "emptydata", "target": "/data",
                   "settle_s": 25},
           needs=(*_mounted("volume", "volume", _NOCOPY), running()))
 def nocopy(ctx: CheckContext) -> CheckResult:
     p, snap, svc = ctx.params, ctx.snapshot, found_service(ctx)
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
-    how = _NOCOPY.format(**p)
+    how = _(_NOCOPY).format(**p)
     mount = next(m for m in svc.mounts if m.target.rstrip("/") == target)
     files = {t: _listing(ctx, t, target) for t in snap.tasks_of(name)}
     copied = [t for t, names in files.items() if SEED in names]
-    shown = {f"{task_name(t)} on {t.node}": names for t, names in files.items()}
+    shown = {_("{task} on {node}").format(task=task_name(t), node=t.node): names
+             for t, names in files.items()}
+    held = ", ".join(sorted(set().union(*files.values())))
     if not mount.no_copy:
         return ctx.fail(
-            f"{name}'s volume got a copy of the image's files: {target} holds "
-            f"{', '.join(sorted(set().union(*files.values())))}.",
-            f"add volume-nocopy: `docker service rm {name}`, remove the volume on that node "
-            f"(`docker volume rm {vol}`), then {how}", files=shown)
+            _("{service}'s volume got a copy of the image's files: {target} holds "
+              "{files}.").format(service=name, target=target, files=held),
+            _("add volume-nocopy: `docker service rm {service}`, remove the volume on that "
+              "node (`docker volume rm {volume}`), then {how}").format(service=name, volume=vol,
+                                                                      how=how), files=shown)
     if copied:
         t = copied[0]
         return ctx.fail(
-            f"{name} asks for volume-nocopy, but {vol} on {t.node} already held the image's "
-            f"{SEED}: it was not new (an earlier service filled it).",
-            f"nocopy only matters for a new volume: `docker service rm {name}`, then on "
-            f"{t.node} `docker volume rm {vol}`, and create the service again", files=shown)
-    return ctx.ok(f"{target} in {name}'s task holds only what the task wrote "
-                  f"({', '.join(sorted(set().union(*files.values()))) or 'nothing'}): the "
-                  f"image's {SEED} was not copied into the new volume.", files=shown)
+            _("{service} asks for volume-nocopy, but {volume} on {node} already held the "
+              "image's {seed}: it was not new (an earlier service filled it).").format(
+                service=name, volume=vol, node=t.node, seed=SEED),
+            _("nocopy only matters for a new volume: `docker service rm {service}`, then on "
+              "{node} `docker volume rm {volume}`, and create the service again").format(
+                service=name, node=t.node, volume=vol), files=shown)
+    return ctx.ok(_("{target} in {service}'s task holds only what the task wrote ({files}): "
+                    "the image's {seed} was not copied into the new volume.").format(
+                      target=target, service=name, files=held or _("nothing"), seed=SEED),
+                  files=shown)
 
 
 def _listing(ctx: CheckContext, task: TaskInfo, path: str) -> list[str]:
@@ -136,40 +153,44 @@ def _listing(ctx: CheckContext, task: TaskInfo, path: str) -> list[str]:
 
 
 # ----- 09.bind ----------------------------------------------------------------------------
-_BIND = ("create {source} on every node (`%node worker1 mkdir -p {source}`, ...), then on "
-         "manager1: `docker service create --name {service} --mode global --mount "
-         "type=bind,source={source},target={target} swarmlab/tools`")
+_BIND = N_("create {source} on every node (`%node worker1 mkdir -p {source}`, ...), then on "
+           "manager1: `docker service create --name {service} --mode global --mount "
+           "type=bind,source={source},target={target} swarmlab/tools`")
 
 
-@register("09.bind", title="A bind mount needs its folder on every node", lab="09",
+@register("09.bind", title=N_("A bind mount needs its folder on every node"), lab="09",
           params={"service": "site", "source": "/srv/swarmlab/site", "target": "/srv/site",
                   "settle_s": 25},
           needs=_mounted("bind", "source", _BIND))
 def bind(ctx: CheckContext) -> CheckResult:
     p, snap, svc = ctx.params, ctx.snapshot, found_service(ctx)
     name, source, target = str(p["service"]), str(p["source"]), str(p["target"])
-    how = _BIND.format(**p)
+    how = _(_BIND).format(**p)
     if svc.mode != "global":
-        return ctx.fail(f"{name} runs {svc.replicas} replica(s), not one task on every node.",
-                        f"`docker service rm {name}`, then {how}")
+        return ctx.fail(_("{service} runs {n} replica(s), not one task on every node.").format(
+                            service=name, n=svc.replicas), _(_RM_THEN).format(service=name,
+                                                                              how=how))
     deadline = time.monotonic() + float(p["settle_s"])
     while True:
         running = {t.node for t in snap.tasks_of(name)}
         eligible = [n.hostname for n in snap.nodes if n.ready and n.availability == "active"]
         missing = [n for n in eligible if n not in running]
         if not missing:
-            return ctx.ok(f"{name} runs on {', '.join(sorted(running))}, each task seeing its "
-                          f"own node's {source} at {target}.",
+            return ctx.ok(_("{service} runs on {nodes}, each task seeing its own node's "
+                            "{source} at {target}.").format(service=name,
+                                                            nodes=", ".join(sorted(running)),
+                                                            source=source, target=target),
                           tasks_per_node=per_node(snap.tasks_of(name)))
         folder = ctx.probe_all(f"test -d {source} && echo yes",
                                nodes=[n for n in missing if n in ctx.lab.node_names])
         absent = [n for n, r in folder.items() if r.stdout.strip() != "yes"]
         if absent:
             return ctx.fail(
-                f"{', '.join(absent)} cannot start {name}'s task: {source} does not exist "
-                f"there (a bind mount's source must exist on every node that may run it).",
-                " and ".join(f"`%node {n} mkdir -p {source}`" for n in absent)
-                + "; the swarm retries the task by itself within seconds",
+                _("{nodes} cannot start {service}'s task: {source} does not exist there (a "
+                  "bind mount's source must exist on every node that may run it).").format(
+                    nodes=", ".join(absent), service=name, source=source),
+                _("{commands}; the swarm retries the task by itself within seconds").format(
+                    commands=_(" and ").join(f"`%node {n} mkdir -p {source}`" for n in absent)),
                 running_on=sorted(running))
         if time.monotonic() > deadline:  # the folders exist now: the swarm retries soon
             return not_running(ctx, snap, svc, None)
@@ -179,36 +200,41 @@ def bind(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 09.per-node ------------------------------------------------------------------------
-_PER_NODE = ("on manager1: `docker service create --name {service} --mode global --mount "
-             "type=volume,source={volume},target={target} " + IMAGE + "`")
+_PER_NODE = N_("on manager1: `docker service create --name {service} --mode global --mount "
+               "type=volume,source={volume},target={target} swarmlab/db`")
+_RM_THEN = N_("`docker service rm {service}`, then {how}")
 
 
-@register("09.per-node", title="One volume name, one volume per node", lab="09",
+@register("09.per-node", title=N_("One volume name, one volume per node"), lab="09",
           params={"service": "notes", "volume": "notes", "target": "/data", "settle_s": 25},
           needs=_mounted("volume", "volume", _PER_NODE))
 def per_node_data(ctx: CheckContext) -> CheckResult:
     p, snap = ctx.params, ctx.snapshot
     name, vol, target = str(p["service"]), str(p["volume"]), str(p["target"])
-    how = _PER_NODE.format(**p)
+    how = _(_PER_NODE).format(**p)
     running = snap.tasks_of(name)
     nodes = sorted({t.node for t in running})
     if len(nodes) < 2:
         return ctx.fail(
-            f"Only {', '.join(nodes) or 'no node'} runs a task of {name}, so only one node "
-            f"has a {vol} volume to compare.",
-            f"run one task on every node: `docker service rm {name}`, then {how}")
+            _("Only {nodes} runs a task of {service}, so only one node has a {volume} volume "
+              "to compare.").format(nodes=", ".join(nodes) or _("no node"), service=name,
+                                    volume=vol),
+            _("run one task on every node: `docker service rm {service}`, then {how}").format(
+                service=name, how=how))
     logs = {t.node: starts(in_task(ctx, t, f"cat {target}/starts.log 2>&1").stdout)
             for t in running}
     mine = {t.node: t.container_id[:12] for t in running}
     shared = [n for n, seen in logs.items()
               if any(h in mine.values() and h != mine[n] for h in seen)]
-    side = {n: ", ".join(seen) or "(empty)" for n, seen in sorted(logs.items())}
+    side = {n: ", ".join(seen) or _("(empty)") for n, seen in sorted(logs.items())}
     if shared:
         return ctx.fail(
-            f"{shared[0]}'s {target} lists tasks that run on other nodes: these nodes share "
-            "one folder, so this is not a per-node volume.",
-            f"use a named volume (type=volume), not a shared path: {how}", starts=side)
+            _("{node}'s {target} lists tasks that run on other nodes: these nodes share one "
+              "folder, so this is not a per-node volume.").format(node=shared[0], target=target),
+            _("use a named volume (type=volume), not a shared path: {how}").format(how=how),
+            starts=side)
     return ctx.ok(
-        f"Each of {len(nodes)} nodes has its own {vol} volume: "
-        + "; ".join(f"{n} logged {side[n]}" for n in side) + ". Same name, different data.",
+        _("Each of {n} nodes has its own {volume} volume: {logs}. Same name, different "
+          "data.").format(n=len(nodes), volume=vol, logs="; ".join(
+            _("{node} logged {starts}").format(node=n, starts=side[n]) for n in side)),
         starts=side)

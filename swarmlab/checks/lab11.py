@@ -15,6 +15,7 @@ from swarmlab.checks.services import (
     settle,
     spread,
 )
+from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 
 STACK_LABEL = "com.docker.stack.namespace"
@@ -33,24 +34,26 @@ def _answer(ctx: CheckContext, task: TaskInfo, port: int) -> str:
     return (res.stdout + res.stderr).strip()
 
 
-@register("11.stack", title="Deploy the stack: web, api and db", lab="11",
+@register("11.stack", title=N_("Deploy the stack: web, api and db"), lab="11",
           params={"stack": "app", "folder": "/srv/swarmlab/app", "settle_s": 40},
           needs=("swarm",))
 def stack(ctx: CheckContext) -> CheckResult:
     p = ctx.params
     name, folder = str(p["stack"]), str(p["folder"])
-    deploy = f"on manager1: `cd {folder} && docker stack deploy -c stack.yml {name}`"
+    deploy = _("on manager1: {command}").format(
+        command=f"`cd {folder} && docker stack deploy -c stack.yml {name}`")
     snap = ctx.snapshot
     svcs = stack_services(snap, name)
     if not svcs:
-        return ctx.fail(f"There is no stack named {name}.", deploy,
+        return ctx.fail(_("There is no stack named {name}.").format(name=name), deploy,
                         services=[s.name for s in snap.services])
     missing = [s for s in ("web", "api", "db") if s not in svcs]
     if missing:
-        return ctx.fail(f"Stack {name} has no service {', '.join(missing)} (it has "
-                        f"{', '.join(sorted(svcs))}).",
-                        f"add {'it' if len(missing) == 1 else 'them'} under `services:` in "
-                        f"stack.yml, then {deploy}")
+        return ctx.fail(_("Stack {name} has no service {missing} (it has {has}).").format(
+                            name=name, missing=", ".join(missing), has=", ".join(sorted(svcs))),
+                        ngettext("add it under `services:` in stack.yml, then {deploy}",
+                                 "add them under `services:` in stack.yml, then {deploy}",
+                                 len(missing)).format(deploy=deploy))
     wrong = _spec_problem(ctx, snap, svcs, deploy)
     if wrong is not None:
         return wrong
@@ -72,41 +75,49 @@ def _spec_problem(ctx: CheckContext, snap: Snapshot, svcs: dict[str, ServiceInfo
     for short, svc in sorted(svcs.items()):
         if PLAIN_ENV in svc.env_keys:
             return ctx.fail(
-                f"{svc.name} still gets the password from the environment variable "
-                f"{PLAIN_ENV}: anyone who can run `docker service inspect` reads it.",
-                f"in stack.yml give {short} `secrets: [db_password]` and "
-                f"`{SECRET_ENV}: /run/secrets/db_password` instead of {PLAIN_ENV}, then "
-                f"{deploy}", env=list(svc.env_keys))
+                _("{service} still gets the password from the environment variable {env}: "
+                  "anyone who can run `docker service inspect` reads it.").format(
+                    service=svc.name, env=PLAIN_ENV),
+                _("in stack.yml give {short} `secrets: [db_password]` and `{file_env}: "
+                  "/run/secrets/db_password` instead of {env}, then {deploy}").format(
+                    short=short, file_env=SECRET_ENV, env=PLAIN_ENV, deploy=deploy),
+                env=list(svc.env_keys))
     db = svcs["db"]
     if not db.secrets:
-        return ctx.fail(f"{db.name} uses no secret.",
-                        "create one (`printf 'a password' | docker secret create db_password "
-                        "-`), list it under `secrets:` in stack.yml (top level, "
-                        f"`external: true`) and under the db service, then {deploy}")
+        return ctx.fail(_("{service} uses no secret.").format(service=db.name),
+                        _("create one (`printf 'a password' | docker secret create db_password "
+                          "-`), list it under `secrets:` in stack.yml (top level, `external: "
+                          "true`) and under the db service, then {deploy}").format(deploy=deploy))
     if SECRET_ENV not in db.env_keys:
-        return ctx.fail(f"{db.name} has the secret {db.secrets[0].name} but no "
-                        f"{SECRET_ENV} telling it where to read it.",
-                        f"add `{SECRET_ENV}: /run/secrets/{db.secrets[0].target}` to the db's "
-                        f"environment, then {deploy}")
+        return ctx.fail(_("{service} has the secret {secret} but no {env} telling it where to "
+                          "read it.").format(service=db.name, secret=db.secrets[0].name,
+                                             env=SECRET_ENV),
+                        _("add `{env}: /run/secrets/{target}` to the db's environment, then "
+                          "{deploy}").format(env=SECRET_ENV, target=db.secrets[0].target,
+                                             deploy=deploy))
     rules = [r for r in label_rules(db.constraints) if r[1] == "=="]
     if not rules:
-        said = ", ".join(db.constraints) or "no placement constraint"
-        return ctx.fail(f"{db.name} has {said}, not a rule on a node label: it may land on "
-                        "any node (and its volume is per node).",
-                        "label a node (`docker node update --label-add db=true worker1`), add "
-                        "`placement: constraints: [node.labels.db == true]` under the db's "
-                        f"`deploy:`, then {deploy}", constraints=list(db.constraints))
-    key, _, value = rules[0]
+        said = ", ".join(db.constraints) or _("no placement constraint")
+        return ctx.fail(_("{service} has {said}, not a rule on a node label: it may land on "
+                          "any node (and its volume is per node).").format(service=db.name,
+                                                                           said=said),
+                        _("label a node (`docker node update --label-add db=true worker1`), add "
+                          "`placement: constraints: [node.labels.db == true]` under the db's "
+                          "`deploy:`, then {deploy}").format(deploy=deploy),
+                        constraints=list(db.constraints))
+    key, value = rules[0][0], rules[0][2]
     if not any(n.labels.get(key) == value for n in snap.nodes):
-        return ctx.fail(f"{db.name} must run on a node labelled {key}={value}, but no node "
-                        "has that label: its task stays Pending.",
+        return ctx.fail(_("{service} must run on a node labelled {label}, but no node has that "
+                          "label: its task stays Pending.").format(service=db.name,
+                                                                  label=f"{key}={value}"),
                         f"`docker node update --label-add {key}={value} worker1`",
                         labels={n.hostname: n.labels for n in snap.nodes})
     web = svcs["web"]
     if web.update_config is None or web.update_config.delay_s <= 0:
-        return ctx.fail(f"{web.name} has no update policy with a delay.",
-                        "keep `update_config: {parallelism: 1, delay: 5s}` under the web's "
-                        f"`deploy:`, then {deploy}")
+        return ctx.fail(_("{service} has no update policy with a delay.").format(
+                            service=web.name),
+                        _("keep `update_config: {{parallelism: 1, delay: 5s}}` under the web's "
+                          "`deploy:`, then {deploy}").format(deploy=deploy))
     return None
 
 
@@ -115,50 +126,56 @@ def _live_problem(ctx: CheckContext, snap: Snapshot,
     """What the running tasks show wrong: the db off its node, no password from the secret,
     no answer from the api or the web."""
     db = svcs["db"]
-    key, _, value = next(r for r in label_rules(db.constraints) if r[1] == "==")
+    key, value = next(r for r in label_rules(db.constraints) if r[1] == "==")[::2]
     labelled = {n.hostname for n in snap.nodes if n.labels.get(key) == value}
     off = [t for t in snap.tasks_of(db.name) if t.node not in labelled]
     if off:
-        return ctx.fail(f"{db.name} runs on {', '.join(t.node for t in off)}, which has no "
-                        f"label {key}={value}.", "run the check again in a few seconds")
+        return ctx.fail(_("{service} runs on {nodes}, which has no label {label}.").format(
+                            service=db.name, nodes=", ".join(t.node for t in off),
+                            label=f"{key}={value}"), _("run the check again in a few seconds"))
     for t in snap.tasks_of(db.name):
         source = in_task(ctx, t, "cat /etc/db/password-source 2>&1").stdout.strip()
         if not source.startswith("file /run/secrets/"):
-            return ctx.fail(f"The db task on {t.node} says its password came from: "
-                            f"{source or 'nowhere'}.",
-                            f"the db reads the file named by {SECRET_ENV}: set it to "
-                            f"/run/secrets/{db.secrets[0].target}")
+            return ctx.fail(_("The db task on {node} says its password came from: "
+                              "{source}.").format(node=t.node, source=source or _("nowhere")),
+                            _("the db reads the file named by {env}: set it to "
+                              "/run/secrets/{target}").format(env=SECRET_ENV,
+                                                              target=db.secrets[0].target))
     api = snap.tasks_of(svcs["api"].name)[0]
     said = _answer(ctx, api, 80)
     if "db: " not in said or "no answer from" in said:
-        return ctx.fail(f"The api on {api.node} did not get an answer from the db: "
-                        f"{said.splitlines()[-1] if said else 'no output'}.",
-                        "the api and the db need a shared network, the same secret, and the "
-                        "db's name; look at `docker service logs " + db.name + "`",
-                        api_said=said)
+        return ctx.fail(_("The api on {node} did not get an answer from the db: "
+                          "{said}.").format(node=api.node, said=said.splitlines()[-1] if said
+                                            else _("no output")),
+                        _("the api and the db need a shared network, the same secret, and the "
+                          "db's name; look at `docker service logs {service}`").format(
+                            service=db.name), api_said=said)
     web = snap.tasks_of(svcs["web"].name)[0]
     if "Hostname:" not in _answer(ctx, web, 80):
-        return ctx.fail(f"The web task on {web.node} does not answer on port 80.",
-                        f"look at `docker service ps {svcs['web'].name} --no-trunc`")
+        return ctx.fail(_("The web task on {node} does not answer on port 80.").format(
+                            node=web.node),
+                        _("look at `docker service ps {service} --no-trunc`").format(
+                            service=svcs["web"].name))
     return None
 
 
 def _passed(ctx: CheckContext, snap: Snapshot, svcs: dict[str, ServiceInfo]) -> CheckResult:
     db, web = svcs["db"], svcs["web"]
-    key, _, value = next(r for r in label_rules(db.constraints) if r[1] == "==")
+    key, value = next(r for r in label_rules(db.constraints) if r[1] == "==")[::2]
     api = snap.tasks_of(svcs["api"].name)[0]
     record = next((ln[4:] for ln in _answer(ctx, api, 80).splitlines()
                    if ln.startswith("db: ")), "")
     converged = ", ".join(f"{s.name} {len(snap.tasks_of(s.name))}/"
                           f"{s.replicas if s.replicas is not None else 'global'}"
-                          for _, s in sorted(svcs.items()))
+                          for s in dict(sorted(svcs.items())).values())
     pol = web.update_config
     assert pol is not None
     return ctx.ok(
-        f"All services converged ({converged}); {db.name} runs only on "
-        f"{spread(per_node(snap.tasks_of(db.name)))}, labelled {key}={value}, with its "
-        f"password from the secret {db.secrets[0].name}; the api answered with the db's "
-        f"record '{record}'; {web.name} updates {pol.parallelism} at a time, "
-        f"{pol.delay_s:g}s apart.",
+        _("All services converged ({converged}); {db} runs only on {spread}, labelled {label}, "
+          "with its password from the secret {secret}; the api answered with the db's record "
+          "'{record}'; {web} updates {parallelism} at a time, {delay}s apart.").format(
+            converged=converged, db=db.name, spread=spread(per_node(snap.tasks_of(db.name))),
+            label=f"{key}={value}", secret=db.secrets[0].name, record=record, web=web.name,
+            parallelism=pol.parallelism, delay=f"{pol.delay_s:g}"),
         tasks_per_node={s.name: per_node(snap.tasks_of(s.name)) for s in svcs.values()},
         configs={s.name: [c.name for c in s.configs] for s in svcs.values() if s.configs})

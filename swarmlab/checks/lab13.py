@@ -15,6 +15,7 @@ from typing import Any
 
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs
+from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import created, duration, seconds_text
 from swarmlab.checks.workload import (
     in_task,
@@ -23,9 +24,9 @@ from swarmlab.checks.workload import (
     parse_time,
     settled_service,
 )
+from swarmlab.i18n import N_, _
 from swarmlab.state import ServiceInfo, Snapshot
 
-_NO_SWARM = "this lab needs the swarm: run `lab = swarmlab.start_lab('13')` again"
 _PARAMS = {"service": "web", "client": "client", "network": "appnet", "replicas": 1,
            "interval": "2s", "image": "swarmlab/web:v1", "new_image": "swarmlab/web:v2",
            "broken_image": "swarmlab/web:broken", "settle_s": 60}
@@ -50,7 +51,7 @@ def create_command(p: dict[str, object]) -> str:
 
 def _web(ctx: CheckContext) -> Found | CheckResult:
     return settled_service(ctx, str(ctx.params["service"]), f"`{create_command(ctx.params)}`",
-                           _NO_SWARM)
+                           no_swarm_hint("13"))
 
 
 def healthcheck(snap: Snapshot, svc: ServiceInfo) -> dict[str, Any]:
@@ -63,12 +64,13 @@ def healthcheck(snap: Snapshot, svc: ServiceInfo) -> dict[str, Any]:
 
 
 # ----- 13.health --------------------------------------------------------------------------
-@register("13.health", title="A service with its own health check", lab="13", params=_PARAMS)
+@register("13.health", title=N_("A service with its own health check"), lab="13", params=_PARAMS)
 @needs(_web)
 def health(ctx: CheckContext, found: Found) -> CheckResult:
     snap, svc = found
     p = ctx.params
-    redo = f"`docker service rm {svc.name}`, then `{create_command(p)}`"
+    redo = _("`docker service rm {service}`, then `{command}`").format(
+        service=svc.name, command=create_command(p))
     hc = healthcheck(snap, svc)
     test = [str(x) for x in hc.get("Test") or []]
     interval = float(hc.get("Interval") or 0) / 1e9
@@ -76,25 +78,29 @@ def health(ctx: CheckContext, found: Found) -> CheckResult:
                "health_test": test, "health_interval": seconds_text(interval)}
     if svc.endpoint_mode != "dnsrr":
         return ctx.fail(
-            f"{svc.name} uses endpoint mode {svc.endpoint_mode}: its virtual IP needs the "
-            "kernel's IPVS, which this host lacks, so every request would fail.", redo,
+            _("{service} uses endpoint mode {mode}: its virtual IP needs the kernel's IPVS, "
+              "which this host lacks, so every request would fail.").format(
+                service=svc.name, mode=svc.endpoint_mode), redo,
             **details)
     if str(p["network"]) not in svc.networks:
-        return ctx.fail(f"{svc.name} is not on {p['network']}, so the client cannot reach it.",
+        return ctx.fail(_("{service} is not on {network}, so the client cannot reach "
+                          "it.").format(service=svc.name, network=p["network"]),
                         f"`docker service update --network-add {p['network']} {svc.name}`",
                         **details)
     if test[:1] == ["NONE"]:
-        return ctx.fail(f"{svc.name}'s health check is switched off (--no-healthcheck).",
-                        redo, **details)
+        return ctx.fail(_("{service}'s health check is switched off (--no-healthcheck).").format(
+                            service=svc.name), redo, **details)
     if not test:
         return ctx.fail(
-            f"{svc.name} keeps the image's HEALTHCHECK: you gave no --health-cmd of your own.",
+            _("{service} keeps the image's HEALTHCHECK: you gave no --health-cmd of your "
+              "own.").format(service=svc.name),
             f"`docker service update --health-cmd '{HEALTH_CMD}' --health-interval "
             f"{p['interval']} {svc.name}`", **details)
     want = duration(p["interval"])
     if abs(interval - want) > 0.01:
-        every = seconds_text(interval) if interval else "30s (the default)"
-        return ctx.fail(f"The health check runs every {every}, not {p['interval']}.",
+        every = seconds_text(interval) if interval else _("30s (the default)")
+        return ctx.fail(_("The health check runs every {every}, not {want}.").format(
+                            every=every, want=p["interval"]),
                         f"`docker service update --health-interval {p['interval']} "
                         f"{svc.name}`", **details)
     running = snap.tasks_of(svc.name)
@@ -105,11 +111,13 @@ def health(ctx: CheckContext, found: Found) -> CheckResult:
               for t in running]
     details.update(health=status)
     if any(s != "healthy" for s in status):
-        return ctx.fail(f"Not every task is healthy yet ({', '.join(status)}).",
-                        "wait a few seconds and check again", **details)
-    return ctx.ok(f"{svc.name} checks its own health every {p['interval']} "
-                  f"(`{' '.join(test[1:])}`), and its task is healthy; clients find it by "
-                  "DNS (dnsrr).", **details)
+        return ctx.fail(_("Not every task is healthy yet ({status}).").format(
+                            status=", ".join(status)),
+                        _("wait a few seconds and check again"), **details)
+    return ctx.ok(_("{service} checks its own health every {interval} (`{command}`), and its "
+                    "task is healthy; clients find it by DNS (dnsrr).").format(
+                      service=svc.name, interval=p["interval"], command=" ".join(test[1:])),
+                  **details)
 
 
 # ----- the client's tally -----------------------------------------------------------------
@@ -118,13 +126,15 @@ def tally(ctx: CheckContext, snap: Snapshot) -> tuple[int, int, int] | CheckResu
     name = str(ctx.params["client"])
     tasks = snap.tasks_of(name)
     if not tasks:
-        return ctx.fail(f"The client service {name} does not run.",
-                        "run the cell that creates it (under \"A client that keeps asking\")")
+        return ctx.fail(_("The client service {name} does not run.").format(name=name),
+                        _("run the cell that creates it (under \"A client that keeps "
+                          "asking\")"))
     res = in_task(ctx, tasks[0], "cat /tmp/counts")
     m = _COUNTS.search(res.stdout)
     if m is None:
-        return ctx.fail(f"The client keeps no tally ({res.stderr.strip()[:80] or 'no counts'}).",
-                        "remove the client and run the cell that creates it again")
+        return ctx.fail(_("The client keeps no tally ({why}).").format(
+                            why=res.stderr.strip()[:80] or _("no counts")),
+                        _("remove the client and run the cell that creates it again"))
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
@@ -132,24 +142,29 @@ def _update(ctx: CheckContext, found: Found, order: str, image: str,
             before: str) -> CheckResult | tuple[int, int, float]:
     """The common part of 13.stop-first and 13.start-first: (ok, fail, seconds) or a FAIL."""
     snap, svc = found
-    how = (f"`requests reset`, then `docker service update --update-order {order} --image "
-           f"{image} {svc.name}`, then `requests count`")
+    how = _("`requests reset`, then `docker service update --update-order {order} --image "
+            "{image} {service}`, then `requests count`").format(order=order, image=image,
+                                                                 service=svc.name)
     u, us = svc.update_config, svc.update_status
     details = {"image": svc.image, "order": u.order if u else "stop-first",
                "update_status": us.state if us else ""}
     if svc.image != image:
-        return ctx.fail(f"{svc.name} runs {svc.image}, not {image}" +
-                        (f" (do this after {before})." if svc.image != before else "."),
+        return ctx.fail((_("{service} runs {image}, not {want} (do this after {before}).")
+                         if svc.image != before else
+                         _("{service} runs {image}, not {want}.")).format(
+                            service=svc.name, image=svc.image, want=image, before=before),
                         how, **details)
     if us is None or us.state == "rollback_completed":
-        return ctx.fail(f"{svc.name} got {image} without an update"
-                        + (" (a rollback)." if us else "."), how, **details)
+        return ctx.fail((_("{service} got {image} without an update (a rollback).") if us else
+                         _("{service} got {image} without an update.")).format(
+                            service=svc.name, image=image), how, **details)
     if (u.order if u else "stop-first") != order:
-        return ctx.fail(f"The update order is {u.order if u else 'stop-first'}, not {order}.",
-                        how, **details)
+        return ctx.fail(_("The update order is {order}, not {want}.").format(
+                            order=u.order if u else "stop-first", want=order), how, **details)
     if us.state != "completed":
-        return ctx.fail(f"The update has not finished ({us.state}: {us.message}).",
-                        "wait and check again", **details)
+        return ctx.fail(_("The update has not finished ({state}: {message}).").format(
+                            state=us.state, message=us.message),
+                        _("wait and check again"), **details)
     counted = tally(ctx, snap)
     if isinstance(counted, CheckResult):
         return counted
@@ -159,12 +174,12 @@ def _update(ctx: CheckContext, found: Found, order: str, image: str,
     started = min((created(t) for t in tasks if t.image == image and created(t) >= began - 1),
                   default=began)
     if since > started + 1:
-        return ctx.fail("The client's tally restarted after the update began, so it missed "
-                        "part of it.", how, since=since, update_started=started, **details)
+        return ctx.fail(_("The client's tally restarted after the update began, so it missed "
+                          "part of it."), how, since=since, update_started=started, **details)
     old = [t for t in tasks if t.image == before and created(t) < began]
     if old and since < min(created(t) for t in old) - 1:
-        return ctx.fail("The client's tally was not reset before the update: it also counts "
-                        "what came before.", how, **details)
+        return ctx.fail(_("The client's tally was not reset before the update: it also counts "
+                          "what came before."), how, **details)
     return ok, fail, parse_time(us.completed_at) - parse_time(us.started_at)
 
 
@@ -179,7 +194,7 @@ def _tally(ctx: CheckContext, found: Found, order: str, verdict: Verdict) -> Che
     return got if isinstance(got, CheckResult) else verdict(ctx, found, got[0], got[1])
 
 
-@register("13.stop-first", title="A stop-first update drops requests", lab="13",
+@register("13.stop-first", title=N_("A stop-first update drops requests"), lab="13",
           params=_PARAMS)
 @needs(_web)
 def stop_first(ctx: CheckContext, found: Found) -> CheckResult:
@@ -188,16 +203,17 @@ def stop_first(ctx: CheckContext, found: Found) -> CheckResult:
 
 def _some_dropped(ctx: CheckContext, found: Found, ok: int, fail: int) -> CheckResult:
     if fail == 0:
-        return ctx.fail(f"The client counted {ok} answers and no failure: with "
-                        f"{found[1].replicas} replica(s) the stop-first update left a gap "
-                        "nobody saw.", f"scale {found[1].name} to 1 replica and update again",
-                        ok=ok)
-    return ctx.ok(f"During the stop-first update, {fail} of {ok + fail} requests failed "
-                  "(the client's own count): the old task stopped before the new one was "
-                  "up.", ok=ok, failed=fail)
+        return ctx.fail(_("The client counted {ok} answers and no failure: with {replicas} "
+                          "replica(s) the stop-first update left a gap nobody saw.").format(
+                            ok=ok, replicas=found[1].replicas),
+                        _("scale {service} to 1 replica and update again").format(
+                            service=found[1].name), ok=ok)
+    return ctx.ok(_("During the stop-first update, {fail} of {total} requests failed (the "
+                    "client's own count): the old task stopped before the new one was "
+                    "up.").format(fail=fail, total=ok + fail), ok=ok, failed=fail)
 
 
-@register("13.start-first", title="A start-first update drops none", lab="13",
+@register("13.start-first", title=N_("A start-first update drops none"), lab="13",
           params=_PARAMS)
 @needs(_web)
 def start_first(ctx: CheckContext, found: Found) -> CheckResult:
@@ -206,16 +222,17 @@ def start_first(ctx: CheckContext, found: Found) -> CheckResult:
 
 def _none_dropped(ctx: CheckContext, found: Found, ok: int, fail: int) -> CheckResult:
     if fail:
-        return ctx.fail(f"{fail} of {ok + fail} requests failed during the start-first "
-                        "update.", "is the tally from this update? `requests reset`, then "
-                        "update again (back to v2, then to v1)", ok=ok, failed=fail)
-    return ctx.ok(f"During the start-first update, 0 of {ok} requests failed (the client's own "
-                  "count): the new task was healthy before the old one stopped.", ok=ok,
-                  failed=0)
+        return ctx.fail(_("{fail} of {total} requests failed during the start-first "
+                          "update.").format(fail=fail, total=ok + fail),
+                        _("is the tally from this update? `requests reset`, then update again "
+                          "(back to v2, then to v1)"), ok=ok, failed=fail)
+    return ctx.ok(_("During the start-first update, 0 of {ok} requests failed (the client's own "
+                    "count): the new task was healthy before the old one stopped.").format(ok=ok),
+                  ok=ok, failed=0)
 
 
 # ----- 13.auto-rollback -------------------------------------------------------------------
-@register("13.auto-rollback", title="A broken update rolls itself back", lab="13",
+@register("13.auto-rollback", title=N_("A broken update rolls itself back"), lab="13",
           params=_PARAMS)
 @needs(_web)
 def auto_rollback(ctx: CheckContext, found: Found) -> CheckResult:
@@ -229,22 +246,25 @@ def auto_rollback(ctx: CheckContext, found: Found) -> CheckResult:
                "failure_action": u.failure_action if u else "pause"}
     tried = any(t.image == broken for t in snap.tasks_of(svc.name, running=False))
     if not tried:
-        return ctx.fail(f"No task of {broken} was ever started: the update did not happen.",
-                        how, **details)
+        return ctx.fail(_("No task of {image} was ever started: the update did not "
+                          "happen.").format(image=broken), how, **details)
+    rollback_then = _("`docker service rollback {service}`, then {how}").format(
+        service=svc.name, how=how)
     if state == "paused" or (u is not None and u.failure_action == "pause"
                              and svc.image == broken):
-        return ctx.fail("The update paused on the broken tasks: the failure action is pause, "
-                        "the default.", f"`docker service rollback {svc.name}`, then {how}",
-                        **details)
+        return ctx.fail(_("The update paused on the broken tasks: the failure action is pause, "
+                          "the default."), rollback_then, **details)
     if u is not None and u.failure_action == "continue":
-        return ctx.fail("The failure action is continue: the update went on with broken "
-                        "tasks.", f"`docker service rollback {svc.name}`, then {how}",
-                        **details)
+        return ctx.fail(_("The failure action is continue: the update went on with broken "
+                          "tasks."), rollback_then, **details)
     if state.startswith("rollback") and svc.previous_image == broken:
-        return ctx.fail("You rolled back by hand (`docker service rollback`); the swarm was "
-                        "to do it by itself.", how, **details)
+        return ctx.fail(_("You rolled back by hand (`docker service rollback`); the swarm was "
+                          "to do it by itself."), how, **details)
     if state != "rollback_completed" or svc.image != good:
-        return ctx.fail(f"The rollback has not finished ({state or 'no update'}).",
-                        "a broken task needs a few seconds to fail: check again", **details)
-    return ctx.ok(f"The update to {broken} failed its health checks, and the swarm rolled "
-                  f"{svc.name} back to {good} by itself.", **details)
+        return ctx.fail(_("The rollback has not finished ({state}).").format(
+                            state=state or _("no update")),
+                        _("a broken task needs a few seconds to fail: check again"), **details)
+    return ctx.ok(_("The update to {image} failed its health checks, and the swarm rolled "
+                    "{service} back to {good} by itself.").format(image=broken,
+                                                                  service=svc.name, good=good),
+                  **details)
