@@ -6,8 +6,12 @@ the other, on an otherwise busy shared host):
 
 - **nodes**: a default 1+2 dind cluster after ``start_lab("03")`` with a 3-replica web
   service running: 190 MiB for the three nodes (``docker stats --no-stream`` memory
-  usage, the worst of three samples) and 4.4 % of one core idle (the mean of three samples
-  of the three nodes' CPU %).
+  usage, the worst of three samples). CPU: 1.14 % of one core per cluster, idle, from
+  ``scripts/measure_class_capacity.py 54`` (54 clusters, 162 nodes, every one Ready, a
+  check answering in 0.11 s median and 0.42 s at worst; the nodes' own cgroup CPU time
+  over a minute, so other work on the host does not count; 176 MiB per cluster there).
+  A first estimate from three ``docker stats`` samples of one cluster said 4.4 %: its
+  samples caught the swarm still settling, and it capped a class at 34 where 54 held.
 - **kernel**: a ``python3`` ipykernel that imported swarmlab, ran ``start_lab("03")`` and
   the lab's checks: 79 MiB RSS (``/proc/PID/status`` VmRSS, with its children), 0.0 %
   CPU idle over 30 s (``/proc/PID/stat`` utime+stime).
@@ -18,7 +22,7 @@ the other, on an otherwise busy shared host):
 - **shared**: the hub, its proxy and the board service, once per class, on that running
   class: 141 + 57 + 97 = 295 MiB RSS (/proc VmRSS of the three processes).
 
-A student then needs 402 MiB and 4.4 % of a core. The plan keeps a reserve (1 GiB of
+A student then needs 402 MiB and 1.2 % of a core (memory is what limits a class here). The plan keeps a reserve (1 GiB of
 memory, a quarter of the cores) for the instructor, the host and bursts (``start_lab``
 re-forming a swarm takes a core for a few seconds), and plans from the memory available
 now (``MemAvailable``), so other work on the host counts.
@@ -34,7 +38,7 @@ from swarmlab.errors import CapabilityMissing
 
 NODES_MIB, KERNEL_MIB, SERVER_MIB = 190, 79, 133
 STUDENT_MIB = NODES_MIB + KERNEL_MIB + SERVER_MIB
-STUDENT_CPU_PCT = 4.4  # percent of one core, idle between commands
+STUDENT_CPU_PCT = 1.2  # percent of one core, idle between commands (1.14 measured)
 SHARED_MIB = 300  # hub + proxy + board, once per class
 RESERVE_MIB = 1024
 CPU_HEADROOM = 0.75  # plan to use three quarters of the cores
