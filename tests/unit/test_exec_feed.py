@@ -3,7 +3,8 @@ HTTP response under the exec's socket, not only the socket: on Python 3.13 (Debi
 trixie, the hostvm tier) the response left behind printed "Exception ignored ... I/O
 operation on closed file" once per node when ``swarmlab up`` ended.
 
-An engine stand-in answers on a unix socket: exec create, the hijacked exec start (reads
+(The leftover shows under Python 3.13, where this test failed before the fix; Python
+3.11 finalizes it silently.) An engine stand-in answers on a unix socket: exec create, the hijacked exec start (reads
 stdin to its end, answers with one stdout frame) and exec inspect."""
 
 from __future__ import annotations
