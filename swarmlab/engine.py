@@ -18,13 +18,37 @@ DEBIAN_PACKAGES = ["docker.io", "graphviz", "debootstrap", "busybox-static"]
 DOCKERD_LOG = Path("/var/log/swarmlab-dockerd.log")
 
 
+TIMEOUT_ENV = "SWARMLAB_DOCKER_TIMEOUT"
+WORK_TIMEOUT = 120.0  # seconds per API call once the engine answered (see ``work_timeout``)
+
+
+def work_timeout() -> float:
+    """How long one API call may take once the engine answered its ping: 120 s, or
+    ``$SWARMLAB_DOCKER_TIMEOUT``. An engine on a slow machine (an emulated VM, a laptop
+    under load) takes longer than the SDK's 60 s to create or inspect a node container
+    while several start at once."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else WORK_TIMEOUT
+    except ValueError:
+        raise EngineUnavailable(f"${TIMEOUT_ENV} must be a number of seconds, not {raw!r}."
+                                ) from None
+    if value <= 0:
+        raise EngineUnavailable(f"${TIMEOUT_ENV} must be more than 0 seconds, not {raw!r}.")
+    return value
+
+
 def connect(timeout: float = 30) -> Any:
-    """A docker SDK client for the host engine, or ``EngineUnavailable`` with the fix."""
+    """A docker SDK client for the host engine, or ``EngineUnavailable`` with the fix.
+
+    ``timeout`` bounds the first ping (an absent engine is found out quickly); later calls
+    get ``work_timeout()``."""
     try:
         client = docker.from_env(timeout=int(timeout), max_pool_size=32)
         client.ping()
     except docker.errors.DockerException as e:
         raise EngineUnavailable(_fix_for(str(e))) from e
+    client.api.timeout = work_timeout()
     return client
 
 

@@ -31,14 +31,62 @@ def is_root() -> bool:
 
 
 def mem_available_kib() -> int:
-    """``MemAvailable`` of /proc/meminfo in KiB; 0 when unknown."""
+    """Free memory in KiB: ``MemAvailable`` of /proc/meminfo, or what this process's own
+    cgroup v2 memory limit leaves (``cgroup_memory_free_kib``) when that is less (a
+    container, a systemd slice with MemoryMax=, a CI runner); 0 when unknown."""
+    free = 0
     for line in (read("/proc/meminfo") or "").splitlines():
         if line.startswith("MemAvailable:"):
             try:
-                return int(line.split()[1])
+                free = int(line.split()[1])
             except (IndexError, ValueError):
-                return 0
+                free = 0
+            break
+    limited = cgroup_memory_free_kib()
+    if limited is not None and (not free or limited < free):
+        return limited
+    return free
+
+
+def _cgroup_number(path: Path) -> int | None:
+    text = read(str(path))
+    try:
+        return int(text.strip()) if text is not None else None
+    except ValueError:
+        return None  # "max": no limit here
+
+
+def _reclaimable(cgroup: Path) -> int:
+    """Page cache the kernel drops before it runs out (``inactive_file`` of memory.stat)."""
+    for line in (read(str(cgroup / "memory.stat")) or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "inactive_file" and value.strip().isdigit():
+            return int(value)
     return 0
+
+
+def cgroup_memory_free_kib(proc_cgroup: str = "/proc/self/cgroup",
+                           root: str = "/sys/fs/cgroup") -> int | None:
+    """KiB this process may still use under the cgroup v2 memory limits (``memory.max``)
+    of its cgroup (its ``0::`` line of /proc/self/cgroup) and of every parent below
+    ``root``: the smallest ``memory.max - memory.current + inactive_file``. None when no
+    limit applies (no limit set, cgroup v1, or nothing readable)."""
+    line = next((ln for ln in (read(proc_cgroup) or "").splitlines() if ln.startswith("0::")),
+                None)
+    if line is None:
+        return None
+    parts = [p for p in line[3:].strip().split("/") if p]
+    if ".." in parts:  # outside our cgroup namespace's view: only its root is ours to read
+        parts = []
+    found: list[int] = []
+    for depth in range(len(parts), -1, -1):
+        cgroup = Path(root, *parts[:depth])
+        limit = _cgroup_number(cgroup / "memory.max")
+        if limit is None:
+            continue
+        used = _cgroup_number(cgroup / "memory.current") or 0
+        found.append(max(0, limit - used + _reclaimable(cgroup)) // 1024)
+    return min(found) if found else None
 
 
 def mem_available_mib() -> int:
@@ -124,6 +172,6 @@ def kvm_usable() -> bool:
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-__all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_version", "facts", "ipsec",
-           "ipvs", "is_root", "kvm_usable", "mem_available_kib", "mem_available_mib", "read",
-           "routes"]
+__all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_memory_free_kib",
+           "cgroup_version", "facts", "ipsec", "ipvs", "is_root", "kvm_usable",
+           "mem_available_kib", "mem_available_mib", "read", "routes"]

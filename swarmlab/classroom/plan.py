@@ -22,10 +22,10 @@ the other, on an otherwise busy shared host):
 - **shared**: the hub, its proxy and the board service, once per class, on that running
   class: 141 + 57 + 97 = 295 MiB RSS (/proc VmRSS of the three processes).
 
-A student then needs 402 MiB and 1.2 % of a core (memory is what limits a class here). The plan keeps a reserve (1 GiB of
-memory, a quarter of the cores) for the instructor, the host and bursts (``start_lab``
-re-forming a swarm takes a core for a few seconds), and plans from the memory available
-now (``MemAvailable``), so other work on the host counts.
+A student then needs 402 MiB and 1.2 % of a core: memory is what limits a class here. The
+plan keeps a reserve (1 GiB of memory, a quarter of the cores) for the instructor, the host
+and bursts (``start_lab`` re-forming a swarm takes a core for a few seconds), and plans
+from the memory available now (``MemAvailable``), so other work on the host counts.
 """
 
 from __future__ import annotations

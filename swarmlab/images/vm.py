@@ -22,108 +22,22 @@ from pathlib import Path
 
 from swarmlab.errors import CapabilityMissing, ImageError
 from swarmlab.images.build import SUITE
+from swarmlab.images.vm_recipe import (
+    DEFAULT_FLAVOR,
+    ENABLE,
+    FILES,
+    FLAVORS,
+    GUEST_ADDR,
+    GUEST_GW,
+    MASK,
+    PACKAGES,
+    packages,
+)
 from swarmlab.paths import cache_dir
 from swarmlab.progress import Steps
 
 VERSION = "2"  # bump when the steps below change in a way the recipe text does not show
 DISK_SIZE = "8G"
-PACKAGES = (
-    "systemd-sysv udev dbus kmod procps iproute2 iptables netbase openssh-server "
-    "docker.io docker-cli curl ca-certificates linux-image-cloud-amd64 "
-    # For Vagrant boxes: the address query of vagrant-libvirt, and the network
-    # configuration Vagrant writes for private networks on Debian guests.
-    "qemu-guest-agent ifupdown isc-dhcp-client"
-)
-GUEST_ADDR = "10.0.2.15"  # the guest side of qemu's user-mode NIC (its default)
-GUEST_GW = "10.0.2.2"
-
-# Runs at every boot before sshd and dockerd. Addresses come from the kernel command line
-# (``swarmlab.addr=IFACE:CIDR``, repeatable, and ``swarmlab.gw=IP``): the vm provider and
-# the CI Vagrant override give static ones. With none for eth0 (a Vagrant box booted by a
-# plain libvirt or another hypervisor), eth0 asks DHCP through ifupdown, which is also
-# what Vagrant uses to configure its private networks. ``swarmlab.key=`` authorizes an SSH
-# key at the first boot only, so a key Vagrant inserts later is kept. The host key is made
-# once per node (first boot of its overlay) and kept, so a node that restarts keeps the key
-# the lab recorded. Only ed25519: making RSA keys takes many seconds on an emulated CPU.
-GUEST_SETUP = """#!/bin/sh
-set -u
-gw=""; key=""; eth0=""
-ip link set lo up
-for w in $(cat /proc/cmdline); do
-  case "$w" in
-    swarmlab.addr=*:*)
-      v=${w#*=}; dev=${v%%:*}; cidr=${v#*:}
-      [ "$dev" = eth0 ] && eth0=static
-      i=0; while ! ip link show "$dev" >/dev/null 2>&1 && [ $i -lt 100 ]; do
-        sleep 0.1; i=$((i+1)); done
-      ip link set "$dev" up && ip addr replace "$cidr" dev "$dev" ;;
-    swarmlab.gw=*) gw=${w#*=} ;;
-    swarmlab.key=*) key=${w#*=} ;;
-  esac
-done
-[ -n "$gw" ] && ip route replace default via "$gw"
-dhcp=/etc/network/interfaces.d/swarmlab-eth0
-if [ -z "$eth0" ]; then
-  printf 'auto eth0\\niface eth0 inet dhcp\\n' > "$dhcp"
-else
-  rm -f "$dhcp"
-fi
-mkdir -p /root/.ssh && chmod 700 /root/.ssh
-if [ -n "$key" ] && [ ! -s /root/.ssh/authorized_keys ]; then
-  printf '%s\\n' "$key" | sed 's/:/ /' > /root/.ssh/authorized_keys
-fi
-chmod 600 /root/.ssh/authorized_keys 2>/dev/null
-k=/etc/ssh/ssh_host_ed25519_key
-[ -s "$k" ] || ssh-keygen -q -t ed25519 -N '' -f "$k"
-exit 0
-"""
-
-GUEST_UNIT = """[Unit]
-Description=swarmlab node setup (addresses, lab key, host keys)
-DefaultDependencies=no
-After=systemd-udev-settle.service local-fs.target sys-subsystem-net-devices-eth0.device
-Wants=sys-subsystem-net-devices-eth0.device
-Before=network.target networking.service ssh.service docker.service containerd.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/swarmlab-guest-setup
-
-[Install]
-WantedBy=multi-user.target
-"""
-
-FILES: dict[str, str] = {
-    "usr/local/sbin/swarmlab-guest-setup": GUEST_SETUP,
-    "etc/systemd/system/swarmlab-guest.service": GUEST_UNIT,
-    # Lab images are loaded, never pulled: don't ask a registry before every task.
-    "etc/systemd/system/docker.service.d/swarmlab.conf":
-        "[Service]\nEnvironment=DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1\n",
-    "etc/ssh/sshd_config.d/swarmlab.conf":
-        "PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n"
-        "HostKey /etc/ssh/ssh_host_ed25519_key\n",
-    # The root disk is named on the kernel command line, so systemd waits for no device.
-    "etc/fstab": "# / comes from root= on the kernel command line\n",
-    "etc/systemd/journald.conf.d/swarmlab.conf": "[Journal]\nStorage=volatile\n",
-    # A small initrd with only what finds the root disk: it is unpacked at every boot.
-    "etc/initramfs-tools/conf.d/swarmlab.conf": "MODULES=list\n",
-    "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\n",
-    "etc/hosts": "127.0.0.1 localhost\n",
-    # ifupdown: the DHCP of eth0 (see GUEST_SETUP) and Vagrant's private networks.
-    "etc/network/interfaces":
-        "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n",
-    # No DNS in an offline lab: fail fast instead of waiting for a resolver.
-    "etc/resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
-}
-ENABLE = ("swarmlab-guest.service", "ssh.service", "docker.service")
-# Timers and gettys that cost CPU at boot and are useless in a lab VM.
-MASK = (
-    "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
-    "fstrim.timer", "getty@tty1.service", "systemd-networkd-wait-online.service",
-    "modprobe@drm.service", "modprobe@efi_pstore.service", "modprobe@fuse.service",
-)
-
 
 @dataclass(frozen=True)
 class VmImage:
@@ -147,9 +61,10 @@ class VmImage:
         return all(p.is_file() for p in (self.kernel, self.initrd, self.disk, self.folder / "ok"))
 
 
-def recipe_hash() -> str:
-    """Changes whenever anything that goes into the image changes."""
-    h = hashlib.sha256(f"{VERSION} {SUITE} {DISK_SIZE} {PACKAGES}".encode())
+def recipe_hash(flavor: str = DEFAULT_FLAVOR) -> str:
+    """Changes whenever anything that goes into ``flavor``'s image changes (the node
+    flavor's hash is the one images had before flavors existed)."""
+    h = hashlib.sha256(f"{VERSION} {SUITE} {DISK_SIZE} {packages(flavor)}".encode())
     for path, text in sorted(FILES.items()):
         h.update(f"{path}\0{text}\0".encode())
     h.update(" ".join(ENABLE + MASK).encode())
@@ -161,8 +76,11 @@ def images_dir() -> Path:
     return cache_dir("vm", "images")
 
 
-def current() -> VmImage:
-    return VmImage(images_dir() / f"{SUITE}-{recipe_hash()}")
+def current(flavor: str = DEFAULT_FLAVOR) -> VmImage:
+    """Where ``flavor``'s image of the current recipe is (``trixie-<hash>`` for the node
+    flavor, ``trixie-<flavor>-<hash>`` for another)."""
+    tag = "" if flavor == DEFAULT_FLAVOR else f"{flavor}-"
+    return VmImage(images_dir() / f"{SUITE}-{tag}{recipe_hash(flavor)}")
 
 
 def tools_missing() -> list[str]:
@@ -176,10 +94,11 @@ def tools_missing() -> list[str]:
                    if not (shutil.which(cmd) or shutil.which(cmd, path="/usr/sbin:/sbin"))})
 
 
-def ensure_image(steps: Steps | None = None, force: bool = False) -> VmImage:
-    """The current image, built first if its recipe changed (a few minutes, once)."""
+def ensure_image(steps: Steps | None = None, force: bool = False,
+                 flavor: str = DEFAULT_FLAVOR) -> VmImage:
+    """``flavor``'s current image, built first if its recipe changed (minutes, once)."""
     steps = steps or Steps()
-    image = current()
+    image = current(flavor)
     if image.complete() and not force:
         return image
     missing = tools_missing()
@@ -196,8 +115,10 @@ def ensure_image(steps: Steps | None = None, force: bool = False) -> VmImage:
     with _build_lock():
         if image.complete() and not force:
             return image  # built by another process while we waited
-        with steps.step(f"build the VM image (Debian {SUITE}, recipe {recipe_hash()})"):
-            _build(image, steps)
+        what = "" if flavor == DEFAULT_FLAVOR else f"{flavor} "
+        with steps.step(f"build the {what}VM image (Debian {SUITE}, recipe "
+                        f"{recipe_hash(flavor)})"):
+            _build(image, steps, flavor)
     return image
 
 
@@ -208,13 +129,14 @@ def _build_lock() -> Iterator[None]:
         yield
 
 
-def _build(image: VmImage, steps: Steps) -> None:
+def _build(image: VmImage, steps: Steps, flavor: str = DEFAULT_FLAVOR) -> None:
+    include = packages(flavor)
     shutil.rmtree(image.folder, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=images_dir()))
     try:
         root = work / "rootfs"
         steps.say(f"    debootstrap {SUITE} with a kernel and docker.io (1-3 minutes) ...")
-        _run(["debootstrap", "--variant=minbase", "--include=" + PACKAGES.replace(" ", ","),
+        _run(["debootstrap", "--variant=minbase", "--include=" + include.replace(" ", ","),
               SUITE, str(root)], "debootstrap", "it needs Debian's package mirror to answer")
         steps.say("    making it a swarmlab node ...")
         _configure(root)
@@ -229,7 +151,7 @@ def _build(image: VmImage, steps: Steps) -> None:
         _run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(out / "root.qcow2")],
              "qemu-img convert", "is the disk full?")
         raw.unlink()
-        (out / "recipe.txt").write_text(f"{SUITE}\n{PACKAGES}\n{recipe_hash()}\n")
+        (out / "recipe.txt").write_text(f"{SUITE}\n{include}\n{recipe_hash(flavor)}\n")
         (out / "ok").write_text("")
         out.rename(image.folder)
         size = (image.folder / "root.qcow2").stat().st_size / 1e6
@@ -284,8 +206,9 @@ def _run(cmd: list[str], what: str, hint: str) -> None:
 
 
 def forget_old_images(in_use: set[Path]) -> int:
-    """Remove images of older recipes (about 1 GB each) that no VM's overlay still uses."""
-    keep = {current().folder, *in_use}
+    """Remove images of older recipes (about 1 GB each) that no VM's overlay still uses;
+    the current image of every flavor stays."""
+    keep = {*(current(f).folder for f in FLAVORS), *in_use}
     gone = 0
     for old in images_dir().iterdir():
         if old.is_dir() and old not in keep and not old.name.startswith("."):
@@ -295,5 +218,6 @@ def forget_old_images(in_use: set[Path]) -> int:
 
 
 __all__ = [
-    "VmImage", "current", "ensure_image", "forget_old_images", "recipe_hash", "tools_missing",
+    "ENABLE", "FILES", "FLAVORS", "GUEST_ADDR", "GUEST_GW", "MASK", "PACKAGES", "VmImage",
+    "current", "ensure_image", "forget_old_images", "packages", "recipe_hash", "tools_missing",
 ]

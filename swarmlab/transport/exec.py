@@ -119,15 +119,23 @@ class ExecTransport:
     def _feed(self, exec_id: str, data: bytes) -> tuple[str, str]:
         sock = self.client.api.exec_start(exec_id, socket=True)
         raw = getattr(sock, "_sock", sock)
-        raw.sendall(data)
-        raw.shutdown(1)  # SHUT_WR: end of input
         chunks = []
-        while True:
-            b = raw.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        sock.close()
+        try:
+            raw.sendall(data)
+            raw.shutdown(1)  # SHUT_WR: end of input
+            while True:
+                b = raw.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        finally:
+            # The HTTP response first (it flushes, then closes the socket under it): closing
+            # only the socket left a response that Python 3.13 finalizes with "Exception
+            # ignored ... I/O operation on closed file" printed at exit, once per node.
+            response = getattr(sock, "_response", None)
+            if response is not None:
+                response.close()
+            sock.close()
         out, err = _demux(b"".join(chunks))
         return out, err
 

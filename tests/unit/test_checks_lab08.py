@@ -136,3 +136,21 @@ def test_mesh_on_another_port_fails():
 def test_mesh_without_the_service_fails():
     res = check("08.mesh", "healthy-1m2w")
     assert res.status is Status.FAIL and "no service named mesh" in res.message
+
+
+# ----- 08.mesh where the kernel has IPVS: recorded in the hostvm tier's Debian trixie guest
+# (tests/fixtures/record_lab08_ipvs.py, on a 1+2 dind lab with the solution's service) ------
+def test_mesh_passes_where_the_kernel_has_ipvs():
+    from tests.unit.evidence import replay
+
+    res = replay("08.mesh", "lab08-mesh-ipvs", settle_s=0)
+    assert res.status is Status.PASS, res
+    assert "the routing mesh forwarded it" in res.message and "runs no task of mesh" in res.message
+
+
+def test_mesh_checked_on_a_port_the_service_does_not_publish_fails():
+    from tests.unit.evidence import replay
+
+    res = replay("08.mesh", "lab08-mesh-ipvs", settle_s=0, port=8081)
+    assert res.status is Status.FAIL and "mesh publishes 8080->80, not 8081" in res.message
+    assert "--publish-add 8081:80 mesh" in res.hint

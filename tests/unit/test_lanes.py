@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import tier_of, unit_of_work
+from tests.conftest import TIER_ORDER, tier_of, unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,9 +20,13 @@ def test_tiers_are_the_folders_of_tests() -> None:
 
 def test_vm_tiers_share_one_lane_and_modules_are_units() -> None:
     vm = {unit_of_work(n) for n in ("tests/vm/test_vm_cluster.py::a",
-                                    "tests/vagrant/test_vagrant_cluster.py::b",
-                                    "tests/hostvm/test_host.py::c")}
+                                    "tests/vagrant/test_vagrant_cluster.py::b")}
     assert vm == {"vm-lane"}
+    # The hostvm tier's one guest is a unit of its own, ranked right after the VM lane.
+    host = "tests/hostvm/test_learner_host.py"
+    assert unit_of_work(f"{host}::a") == unit_of_work(f"{host}::b") == host
+    assert tier_of(f"{host}::a") == "hostvm"
+    assert TIER_ORDER.index("hostvm") < TIER_ORDER.index("notebooks")
     assert unit_of_work("tests/unit/test_wait.py::t") == unit_of_work("tests/unit/test_x.py::u")
     mod = "tests/integration/test_magics.py"
     assert unit_of_work(f"{mod}::a") == unit_of_work(f"{mod}::b") == mod

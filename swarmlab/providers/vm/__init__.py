@@ -56,9 +56,14 @@ class VmProvider(HostEngineImages):
     name = "vm"
     load_timeout = 600  # a Docker CLI on an emulated CPU is slow
 
-    def __init__(self, client: Any = None, memory_mb: int = MEMORY_MB) -> None:
+    def __init__(self, client: Any = None, memory_mb: int = MEMORY_MB, *, cpus: int = 1,
+                 flavor: str = vmimage.DEFAULT_FLAVOR, base_disk: Path | None = None) -> None:
+        """``flavor``: the image's (``vm_recipe.FLAVORS``); ``base_disk``: a disk of that
+        image (a qcow2 overlay of it, kept from an earlier VM) that new VMs start from
+        instead of the image's own disk."""
         self._client = client
-        self.memory_mb = memory_mb
+        self.memory_mb, self.cpus = memory_mb, cpus
+        self.flavor, self.base_disk = flavor, base_disk
 
     def check_capacity(self, count: int) -> None:
         """Tools present and memory enough for ``count`` VMs, before anything is made."""
@@ -117,7 +122,8 @@ class VmProvider(HostEngineImages):
         """Boot one VM per node from the cached image, then wait for SSH and dockerd."""
         image, accel = self._prepare(len(spec.nodes), steps)
         qemu.ensure_switch(self._dir(spec.name), spec.name)
-        with steps.step(f"boot {len(spec.nodes)} VMs ({accel.upper()}, {self.memory_mb} MiB each)"):
+        with steps.step(f"boot {len(spec.nodes)} VMs ({accel.upper()}, {self.memory_mb} MiB, "
+                        f"{self.cpus} vCPU each)"):
             nodes = [self._boot_new(spec.name, n, image, accel) for n in spec.nodes]
         with steps.step("wait for SSH and dockerd in every VM"):
             parallel(lambda n: self.wait_engine(n, BOOT_TIMEOUT), nodes)
@@ -135,7 +141,7 @@ class VmProvider(HostEngineImages):
 
     def _prepare(self, count: int, steps: Steps) -> tuple[vmimage.VmImage, str]:
         self.check_capacity(count)
-        image = vmimage.ensure_image(steps)
+        image = vmimage.ensure_image(steps, flavor=self.flavor)
         return image, qemu.accel(image, steps)
 
     def _boot_new(self, lab: str, node: NodeSpec, image: vmimage.VmImage, accel: str) -> Node:
@@ -146,13 +152,14 @@ class VmProvider(HostEngineImages):
             "image": str(image.folder),
         }
         self._save(lab, rec)
+        base = self.base_disk or image.disk
         processes.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-                       str(image.disk), str(d / f"{node.name}.qcow2")], "qemu-img create")
+                       str(base), str(d / f"{node.name}.qcow2")], "qemu-img create")
         qemu.launch(self._argv(lab, rec, accel), d, rec)
         return self._node(lab, rec)
 
     def _argv(self, lab: str, rec: dict[str, Any], accel: str) -> list[str]:
-        return qemu.argv(self._dir(lab), lab, rec, accel, self.memory_mb)
+        return qemu.argv(self._dir(lab), lab, rec, accel, self.memory_mb, self.cpus)
 
     def _images_in_use(self) -> set[Path]:
         return {Path(r["image"]) for lab in self.labs() for r in self._records(lab)}

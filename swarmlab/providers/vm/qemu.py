@@ -20,7 +20,8 @@ from swarmlab.providers.vm import processes
 _ACCEL: dict[str, str] = {}
 
 
-def argv(d: Path, lab: str, rec: dict[str, Any], accel: str, memory_mb: int) -> list[str]:
+def argv(d: Path, lab: str, rec: dict[str, Any], accel: str, memory_mb: int,
+         cpus: int = 1) -> list[str]:
     """qemu's command line for one node: private NIC for the swarm, SSH on 127.0.0.1 only."""
     image = vmimage.VmImage(Path(rec["image"]))
     name, octet = rec["name"], int(rec["address"].rsplit(".", 1)[1])
@@ -35,11 +36,13 @@ def argv(d: Path, lab: str, rec: dict[str, Any], accel: str, memory_mb: int) -> 
         f"swarmlab.addr=eth0:{vmimage.GUEST_ADDR}/24 swarmlab.gw={vmimage.GUEST_GW} "
         f"swarmlab.addr=eth1:{rec['address']}/24 swarmlab.key={key}"
     )
+    # More than one vCPU under TCG: one host thread each (multi-threaded TCG).
+    tcg = "tcg,thread=multi,tb-size=256" if cpus > 1 else "tcg,tb-size=256"
     accel_args = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm"
-                  else ["-accel", "tcg,tb-size=256", "-cpu", "max"])
+                  else ["-accel", tcg, "-cpu", "max"])
     return [
         "qemu-system-x86_64", "-name", f"swarmlab-{lab}-{name}",
-        *accel_args, "-smp", "1", "-m", str(memory_mb),
+        *accel_args, "-smp", str(cpus), "-m", str(memory_mb),
         "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", cmdline,
         "-drive", f"file={d / name}.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap",
         "-device", "virtio-rng-pci",
