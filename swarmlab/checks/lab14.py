@@ -134,8 +134,8 @@ def spread_caps(cap: dict[str, tuple[float, int]]) -> str:
 
 
 # ----- 14.oom -------------------------------------------------------------------------------
-_LEAK = ("on manager1: `docker service create -d --name leak --limit-memory 32m swarmlab/tools "
-         "sh -c 'head -c 200m /dev/zero | tail'`")
+_LEAK = N_("on manager1: `docker service create -d --name leak --limit-memory 32m "
+           "swarmlab/tools sh -c 'head -c 200m /dev/zero | tail'`")
 _OOM_PROBE = "docker inspect -f '{{{{.State.OOMKilled}}}} {{{{.State.ExitCode}}}}' {cid}"
 
 
@@ -203,8 +203,8 @@ def killed_under(snap: Snapshot, name: str, limit: int) -> list[TaskInfo]:
 
 
 # ----- 14.spread ----------------------------------------------------------------------------
-_ZONED = ("on manager1: `docker service create -d --name zoned --replicas 6 "
-          "--placement-pref spread=node.labels.zone swarmlab/tools`")
+_ZONED = N_("on manager1: `docker service create -d --name zoned --replicas 6 "
+            "--placement-pref spread=node.labels.zone swarmlab/tools`")
 
 
 @register("14.spread", title=N_("Spread a service over zones"), lab="14",
@@ -260,8 +260,8 @@ def spread_zones(ctx: CheckContext, found: tuple[Snapshot, ServiceInfo]) -> Chec
 
 
 # ----- 14.max-per-node ----------------------------------------------------------------------
-_ONE = ("on manager1: `docker service create -d --name one --replicas 4 "
-        "--replicas-max-per-node 1 swarmlab/tools`")
+_ONE = N_("on manager1: `docker service create -d --name one --replicas 4 "
+          "--replicas-max-per-node 1 swarmlab/tools`")
 
 
 @register("14.max-per-node", title=N_("At most one task per node"), lab="14",
