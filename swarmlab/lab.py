@@ -271,8 +271,7 @@ class Lab:
         return timeline(self.snapshot(), service, **kw)
 
     def url(self, port: int, node: str | None = None, scheme: str = "http") -> str:
-        """Where this machine's browser opens ``port`` published on the swarm, like
-        ``http://127.0.0.1:40123/`` (``ports.py``); an error names the fix."""
+        """Where this machine's browser opens ``port`` published on the swarm (ports.py)."""
         return ports.url(self, port, node, scheme)
 
     def status(self) -> list[dict[str, str]]:

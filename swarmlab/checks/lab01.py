@@ -161,13 +161,12 @@ def leave_rm(ctx: CheckContext) -> CheckResult:
             node=describe(entries[-1]),
         )
     if not _joined_before(ctx, node):
-        return ctx.fail(
-            _("{node} is not in the swarm, but it never joined it in this lab: there was "
-              "nothing to leave or remove.").format(node=node),
-            _("do exercise 01.join first (and run its check); then on {node}: `docker swarm "
-              "leave`, and on {manager}: `docker node rm {node}`").format(
-                  node=node, manager=manager),
-            nodes=[n.hostname for n in ctx.snapshot.nodes])
+        why = _("{node} is not in the swarm, but it never joined it in this lab: there was "
+                "nothing to leave or remove.")
+        fix = _("do exercise 01.join first (and run its check); then on {node}: `docker swarm "
+                "leave`, and on {manager}: `docker node rm {node}`")
+        return ctx.fail(why.format(node=node), fix.format(node=node, manager=manager),
+                        nodes=[n.hostname for n in ctx.snapshot.nodes])
     local = ctx.probe(node, "docker info --format '{{.Swarm.LocalNodeState}}'", timeout=20)
     if local.exit_code < 0:
         return ctx.fail(_("{node} is no longer listed, but it is powered off, so it cannot "

@@ -1,15 +1,13 @@
 """Lab 02, Raft and quorum: three managers, losing the majority, getting it back.
 
-The lab starts with three managers, so ``02.three-managers`` also asks for the step that
-made them three again: a successful ``docker node demote worker1`` in the command history.
-``02.recovered`` asks for a recovery, so it needs a loss first: a PASS of
-``02.quorum-lost`` stored with the lab (``swarmlab.records``) since ``start_lab``, which a
-kernel restart does not forget.
+The lab starts with three managers, so ``02.three-managers`` also asks for a successful
+``docker node demote worker1`` in the command history; ``02.recovered`` needs a loss
+first: a PASS of ``02.quorum-lost`` kept with the lab (``swarmlab.records``, which a kernel
+restart does not forget) since ``start_lab``.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
@@ -17,6 +15,7 @@ from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import describe, start_hint, swarm_problem
 from swarmlab.checks.common import names_text as _names
+from swarmlab.checks.lab02_managers import daemon_error, manager_names
 from swarmlab.checks.requires import swarm
 from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import NodeInfo, Snapshot
@@ -35,11 +34,10 @@ def quorum(managers: int) -> int:
 def settle(ctx: CheckContext, busy: Callable[[Snapshot], bool], seconds: float) -> Snapshot:
     """Re-read the cluster while ``busy(snapshot)`` says it is still changing, for at
     most ``seconds`` (a promoted manager needs ~2 s, a restarted one ~10 s)."""
-    if not busy(ctx.snapshot):
-        return ctx.snapshot
-    found = wait.settle(lambda: ctx.refresh(machines=True), timeout=float(seconds),
-                        ok=lambda snap: not busy(snap))
-    return found or ctx.snapshot
+    if busy(ctx.snapshot):
+        return wait.settle(lambda: ctx.refresh(machines=True), timeout=float(seconds),
+                           ok=lambda snap: not busy(snap)) or ctx.snapshot
+    return ctx.snapshot
 
 
 # ----- 02.three-managers ------------------------------------------------------------------
@@ -140,42 +138,6 @@ def three_managers(ctx: CheckContext) -> CheckResult:
 
 
 # ----- 02.quorum-lost ---------------------------------------------------------------------
-def manager_names(ctx: CheckContext) -> list[str]:
-    """The lab nodes that are swarm managers, even while the swarm has no leader.
-
-    A running manager's ``docker info`` lists the managers' addresses (it can hang for
-    ~20 s while a leader steps down: bounded by ``timeout``). A worker's list is a stale
-    cache, so it is not used. With no manager running: the roles the nodes were made with."""
-    stopped = set(ctx.stopped())
-    running = [n for n in ctx.lab.node_names if n not in stopped]
-    by_addr = {n.address: n.name for n in ctx.lab.nodes}
-    probes = ctx.probe_all(
-        "timeout 5 docker info --format '{{.Swarm.ControlAvailable}} "
-        "{{json .Swarm.RemoteManagers}}'", running, timeout=15)
-    names: set[str] = set()
-    for res in probes.values():
-        control, _, listed = res.stdout.strip().partition(" ")
-        if not res.ok or control != "true":
-            continue
-        try:
-            managers = json.loads(listed)
-        except json.JSONDecodeError:
-            continue
-        for m in managers if isinstance(managers, list) else []:
-            addr = str(m.get("Addr", "")).rsplit(":", 1)[0] if isinstance(m, dict) else ""
-            if addr in by_addr:
-                names.add(by_addr[addr])
-    if not names:
-        names = {n.name for n in ctx.lab.managers}
-    return [n for n in ctx.lab.node_names if n in names]
-
-
-def _daemon_error(text: str) -> str:
-    """The part of a docker CLI error a learner should read."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line.split("desc = ", 1)[-1]
-
-
 @register("02.quorum-lost", title=N_("Lose the quorum: two of three managers down"), lab="02",
           params={"settle_s": 45})
 def quorum_lost(ctx: CheckContext) -> CheckResult:
@@ -218,7 +180,7 @@ def quorum_lost(ctx: CheckContext) -> CheckResult:
             _("a leader notices it lost its majority after about 15 s: wait a little and run "
               "the check again"), machines=machines,
         )
-    error = (_daemon_error(res.stderr) if res.exit_code not in (124, -1) else
+    error = (daemon_error(res.stderr) if res.exit_code not in (124, -1) else
              _("no answer within {s} s").format(s=_PROBE_TIMEOUT))
     return ctx.ok(
         ngettext("{stopped} are stopped: only {up} of {count} managers is up, fewer than the "

@@ -50,15 +50,13 @@ def global_service(ctx: CheckContext) -> CheckResult:
                             services=[s.name for s in snap.services])
         return missing_service(ctx, snap, name, how, known=("two",))
     if svc.mode != "global":
-        return ctx.fail(
-            _("{name} is {mode} with {replicas} replica(s), not global: a node that joins "
-              "later gets no task of it.").format(name=name, mode=svc.mode,
-                                                  replicas=svc.replicas),
-            _("a service's mode cannot be changed: `docker service rm {name}`, then {how} "
-              "(no --replicas: a global service has no replica count)").format(
-                  name=name, how=how),
-            mode=svc.mode, replicas=svc.replicas,
-        )
+        said = {"name": name, "mode": svc.mode, "replicas": svc.replicas, "how": how}
+        why = _("{name} is {mode} with {replicas} replica(s), not global: a node that joins "
+                "later gets no task of it.")
+        fix = _("a service's mode cannot be changed: `docker service rm {name}`, then {how} "
+                "(no --replicas: a global service has no replica count)")
+        return ctx.fail(why.format(**said), fix.format(**said), mode=svc.mode,
+                        replicas=svc.replicas)
     snap = settled(ctx, float(ctx.params["wait_s"]), lambda s: _global_moving(s, name))
     counts = per_node(live_tasks(snap, name))
     eligible = _eligible(snap)

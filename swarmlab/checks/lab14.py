@@ -1,8 +1,7 @@
 """Lab 14, resources and placement: reservations that leave tasks Pending, a memory limit
-that gets a task killed, spreading over zones, and at most one task per node.
-
-Reservations, limits and placement are read from the service's raw spec in the snapshot;
-14.oom also asks the node that ran the killed task whether the kernel's OOM killer did it.
+that gets a task killed, spreading over zones, and at most one task per node. They are
+read from the service's raw spec in the snapshot; 14.oom also asks the node that ran the
+killed task whether the kernel's OOM killer did it.
 """
 
 from __future__ import annotations
