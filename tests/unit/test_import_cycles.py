@@ -75,11 +75,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_the_scan_sees_a_cycle_when_there_is_one():
+def test_the_scan_sees_a_cycle_when_there_is_one() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_swarmlab_has_no_import_cycle():
+def test_swarmlab_has_no_import_cycle() -> None:
     graph = import_graph()
     assert len(graph) > 100 and graph["swarmlab.lab"]
     assert cycles(graph) == []
