@@ -56,7 +56,7 @@ rc=0
 if [ $# -gt 0 ]; then
   phase "pytest $*" "$@" || rc=$?
 else
-  lanes=${SWARMLAB_TEST_LANES:-4}
+  lanes=${SWARMLAB_TEST_LANES:-3}
   phase "every tier in $lanes parallel lanes" -n "$lanes" --dist loadscope \
     --no-loadscope-reorder -m "not host_engine" --durations=25 || rc=$?
   phase "tests that restart the host's Docker engine (alone, last)" -m host_engine \

@@ -80,11 +80,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 # ----- tiers and lanes ---------------------------------------------------------------------
 # A tier is a folder of tests/. Under pytest-xdist (`./test.sh`: `-n N`), each test module
 # is one unit of work (its module-scoped cluster is made once), sent to whichever lane is
-# free, except that the vm and vagrant tiers share one lane (their qemu/libvirt VMs would
-# starve each other) and a notebook on a cluster of its own is a unit by itself. The
-# hostvm tier (one guest VM) is a unit of its own, handed out early: it is long.
+# free, except that the CPU-bound tiers share one lane (their qemu/libvirt VMs would starve
+# each other: the learner's-host guest, run beside the Vagrant VMs, saw its node container
+# restart in the middle of `swarmlab up`) and a notebook on a cluster of its own is a unit
+# by itself. In the VM lane the hostvm guest comes last, when the dind lanes are done.
 TIERS = ("unit", "integration", "notebooks", "browser", "classroom", "vm", "vagrant", "hostvm")
-VM_LANE = ("vm", "vagrant")
+VM_LANE = ("vm", "vagrant", "hostvm")
 # Longest work first (the lane that starts last ends last): VMs, then the notebooks, ...
 TIER_ORDER = ("vm", "vagrant", "hostvm", "notebooks", "classroom", "browser", "integration",
               "unit")

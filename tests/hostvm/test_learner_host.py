@@ -40,7 +40,11 @@ def test_the_readme_set_up_ran_offline_on_a_cgroup_v2_host(guest: g.Guest) -> No
 
 
 def test_swarmlab_up_makes_a_ready_1_plus_2_swarm(guest: g.Guest) -> None:
-    up = guest.kit(f"up -n {LAB}", timeout=1200, name="swarmlab up (1+2) to Ready").check()
+    up = guest.kit(f"up -n {LAB}", timeout=1200, name="swarmlab up (1+2) to Ready")
+    if not up.ok:  # what the guest saw (up removed its nodes): OOM kills, engine's own log
+        guest.run("dmesg | tail -n 40; journalctl -u docker --no-pager -n 80 --since -15min",
+                  timeout=120)
+    up.check()
     assert "Exception ignored" not in up.stderr, up.stderr  # Python 3.13 at exit (exec.py)
     for _ in range(6):  # under TCG, `docker node ls` may miss status's 10 s: then "-"
         rows = [ln.split() for ln in guest.kit(f"status -n {LAB}").check().stdout.splitlines()]

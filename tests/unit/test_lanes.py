@@ -20,13 +20,13 @@ def test_tiers_are_the_folders_of_tests() -> None:
 
 def test_vm_tiers_share_one_lane_and_modules_are_units() -> None:
     vm = {unit_of_work(n) for n in ("tests/vm/test_vm_cluster.py::a",
-                                    "tests/vagrant/test_vagrant_cluster.py::b")}
+                                    "tests/vagrant/test_vagrant_cluster.py::b",
+                                    "tests/hostvm/test_learner_host.py::c")}
     assert vm == {"vm-lane"}
-    # The hostvm tier's one guest is a unit of its own, ranked right after the VM lane.
-    host = "tests/hostvm/test_learner_host.py"
-    assert unit_of_work(f"{host}::a") == unit_of_work(f"{host}::b") == host
-    assert tier_of(f"{host}::a") == "hostvm"
-    assert TIER_ORDER.index("hostvm") < TIER_ORDER.index("notebooks")
+    # In the VM lane the learner's-host guest runs last, after the vm and vagrant VMs.
+    assert tier_of("tests/hostvm/test_learner_host.py::a") == "hostvm"
+    assert TIER_ORDER.index("vagrant") < TIER_ORDER.index("hostvm") < TIER_ORDER.index(
+        "notebooks")
     assert unit_of_work("tests/unit/test_wait.py::t") == unit_of_work("tests/unit/test_x.py::u")
     mod = "tests/integration/test_magics.py"
     assert unit_of_work(f"{mod}::a") == unit_of_work(f"{mod}::b") == mod
