@@ -47,10 +47,23 @@ def init(manager: Node) -> None:
     ).check(hint=f"{manager.name} must be able to bind {addr}:2377")
 
 
-def join_token(manager: Node, role: str) -> str:
-    """The token that joins a node as ``role`` (a credential: never print it)."""
-    res = manager.run(f"docker swarm join-token -q {role}", timeout=20).check()
-    return res.stdout.strip()
+def join_token(manager: Node, role: str, timeout: float = 60) -> str:
+    """The token that joins a node as ``role`` (a credential: never print it).
+
+    Read again until it looks like one (``SWMTKN-1-...``): on a loaded machine, a VM's SSH
+    once answered the command with exit 0 and no output, and joining with an empty token
+    fails with "a valid join token is necessary"."""
+    def read() -> str:
+        res = manager.run(f"docker swarm join-token -q {role}", timeout=20).check()
+        return res.stdout.strip()
+
+    token = wait.settle(read, timeout=timeout, interval=2,
+                        ok=lambda t: t.startswith("SWMTKN-"))
+    if not token or not token.startswith("SWMTKN-"):
+        raise SwarmError(f"{manager.name} gave no {role} join token within {timeout:.0f} s "
+                         "(`docker swarm join-token -q` printed nothing): run `swarmlab up` "
+                         "again to finish forming the swarm.")
+    return token
 
 
 TRANSIENT = ("connection refused", "context deadline exceeded", "unavailable", "i/o timeout")
@@ -90,7 +103,7 @@ def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
     # Never echo the token: it is a credential.
     raise SwarmError(
         f"{node.name} could not join the swarm at {manager.address}:2377: "
-        f"{res.stderr.replace(token, '<token>').strip()[-400:]}"
+        f"{(res.stderr.replace(token, '<token>') if token else res.stderr).strip()[-400:]}"
     )
 
 
