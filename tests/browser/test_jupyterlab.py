@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ROOT, shot
+from tests.browser.conftest import shot
 from tests.browser.jlab import (
     NB,
     errors_shown,
@@ -148,9 +148,6 @@ def _korean_badge(cell, timeout: float = 60) -> tuple[str, str]:
         time.sleep(0.5)
 
 
-@pytest.mark.skipif(not (ROOT / "labs" / "ko" / "03-services.ipynb").exists(),
-                    reason="labs/ko/03-services.ipynb is not in this checkout (the Korean "
-                    "notebooks are translated on their own branch)")
 def test_korean_lab03_shows_korean_badges_and_hints(jupyter, page):
     open_notebook(page, jupyter, "ko/03-services.ipynb")
     run_all(page, timeout=420)

@@ -36,8 +36,6 @@ def ko_lab() -> Iterator[str]:
     yield from notebook_cluster(lab_name("nbko03"))
 
 
-@pytest.mark.skipif(not KOREAN_03.exists(), reason="labs/ko/03-services.ipynb is not in this "
-                    "checkout (the Korean notebooks are translated on their own branch)")
 def test_korean_lab_03_fails_as_shipped_and_passes_with_solutions_in_korean(ko_lab: str) -> None:
     found = both_ways(KOREAN_03, ko_lab, also=speaks_korean)
     assert not found, "\n".join(found)
