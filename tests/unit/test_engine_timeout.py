@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 
 from swarmlab import engine
 from swarmlab.errors import EngineUnavailable
+from tests.unit.fake_engine import serve
 
 SLOW_S = 2.0
 
@@ -51,20 +50,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-
 @pytest.fixture
 def slow_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    sock = tmp_path / "docker.sock"
-    server = _Server(str(sock), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
     monkeypatch.delenv(engine.TIMEOUT_ENV, raising=False)
-    yield
-    server.shutdown()
-    server.server_close()
+    with serve(_Handler, tmp_path, monkeypatch):
+        yield
 
 
 def test_after_the_first_ping_calls_get_120_seconds(slow_engine: None) -> None:

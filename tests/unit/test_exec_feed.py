@@ -12,10 +12,8 @@ from __future__ import annotations
 import gc
 import http.server
 import json
-import socketserver
 import struct
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import pytest
 
 from swarmlab import engine
 from swarmlab.transport.exec import ExecTransport
+from tests.unit.fake_engine import serve
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -75,19 +74,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-
 @pytest.fixture
 def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    sock = tmp_path / "docker.sock"
-    server = _Server(str(sock), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
-    yield
-    server.shutdown()
-    server.server_close()
+    with serve(_Handler, tmp_path, monkeypatch):
+        yield
 
 
 def test_stdin_reaches_the_command_and_nothing_is_left_to_finalize(
