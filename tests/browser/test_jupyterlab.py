@@ -37,6 +37,14 @@ def _cell_with(page, text: str):
     raise AssertionError(f"no cell containing {text!r}")
 
 
+def _open_and_run_all(page, jupyter, notebook: str, picture: str) -> None:
+    """Open ``notebook``, Run > Run All Cells, keep a picture, and see no error shown."""
+    open_notebook(page, jupyter, notebook)
+    run_all(page, timeout=420)
+    shot(page, f"{picture}-after-run-all")
+    assert errors_shown(page) == []
+
+
 def _replace_and_run(page, cell, source: str) -> None:
     cell.locator(".jp-InputArea-editor").click()
     page.keyboard.press("Control+A")
@@ -73,10 +81,7 @@ def _run_check_after(page, exercise_cell) -> str:
 
 
 def test_lab00_runs_in_jupyterlab_with_picture_magic_checks_and_live_panel(jupyter, page):
-    open_notebook(page, jupyter, "00-welcome.ipynb")
-    run_all(page, timeout=420)
-    shot(page, "lab00-after-run-all")
-    assert errors_shown(page) == []
+    _open_and_run_all(page, jupyter, "00-welcome.ipynb", "lab00")
     assert "Error displaying widget" not in page.content()
     # The topology picture: an inline SVG naming every node.
     svg_text = _svg_text(page)
@@ -112,10 +117,7 @@ def test_lab00_runs_in_jupyterlab_with_picture_magic_checks_and_live_panel(jupyt
 
 
 def test_lab03_runs_and_its_check_goes_from_fail_to_pass(jupyter, page):
-    open_notebook(page, jupyter, "03-services.ipynb")
-    run_all(page, timeout=420)
-    shot(page, "lab03-after-run-all")
-    assert errors_shown(page) == []
+    _open_and_run_all(page, jupyter, "03-services.ipynb", "lab03")
     exercise = _cell_with(page, "Create the service hello")
     assert _status_of_check_after(page, exercise) == "FAIL"
     _replace_and_run(page, exercise, "%%node manager1\ndocker service create --name hello "
@@ -149,10 +151,7 @@ def _korean_badge(cell, timeout: float = 60) -> tuple[str, str]:
 
 
 def test_korean_lab03_shows_korean_badges_and_hints(jupyter, page):
-    open_notebook(page, jupyter, "ko/03-services.ipynb")
-    run_all(page, timeout=420)
-    shot(page, "ko-lab03-after-run-all")
-    assert errors_shown(page) == []
+    _open_and_run_all(page, jupyter, "ko/03-services.ipynb", "ko-lab03")
     check = _cell_with(page, 'lab.check("03.create")')
     word, text = _korean_badge(check)
     assert word == "실패" and "힌트:" in text, text
