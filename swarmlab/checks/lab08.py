@@ -21,6 +21,7 @@ from swarmlab.checks.services import (
     addresses_on,
     lab_node,
     missing_service,
+    network_seen,
     not_running,
     per_node,
     settle,
@@ -47,8 +48,7 @@ def _pair(ctx: CheckContext) -> CheckResult | None:
     """The overlay network and both services on it with Running tasks, or a FAIL."""
     p = ctx.params
     net, names = str(p["network"]), [str(p["service"]), str(p["client"])]
-    snap = settle(ctx, names, float(p["settle_s"]))
-    info = snap.network(net)
+    snap, info = network_seen(ctx, settle(ctx, names, float(p["settle_s"])), net)
     if info is None:
         return ctx.fail(_("There is no network named {network}.").format(network=net),
                         _create_hint(p),

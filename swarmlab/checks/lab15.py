@@ -12,6 +12,7 @@ from typing import Any
 from swarmlab.capabilities import IPSEC_HOW, ipsec_available
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.requires import swarm
+from swarmlab.checks.services import network_seen
 from swarmlab.checks.workload import parse_time, per_node, settle, spread
 from swarmlab.i18n import N_, _, ngettext
 from swarmlab.state import Snapshot
@@ -224,9 +225,9 @@ def rotate(ctx: CheckContext) -> CheckResult:
 def encrypted(ctx: CheckContext) -> CheckResult:
     net, name = str(ctx.params["network"]), str(ctx.params["service"])
     create = f"`docker network create -d overlay --opt encrypted {net}`"
-    snap = ctx.snapshot
+    snap, found = network_seen(ctx, ctx.snapshot, net)
     raw = next((n for n in (snap.raw.get("networks") or {}).get("body") or []
-                if n.get("Name") == net), None)
+                if found is not None and n.get("Id") == found.id), None)
     if raw is None:
         return ctx.fail(_("There is no network {network}.").format(network=net),
                         _(_ON).format(node="manager1", command=create))

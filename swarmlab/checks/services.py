@@ -18,7 +18,7 @@ from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult
 from swarmlab.checks.times import parse_time
 from swarmlab.i18n import _
-from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
+from swarmlab.state import NetworkInfo, ServiceInfo, Snapshot, TaskInfo
 from swarmlab.transport.base import CommandResult
 
 STARTING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
@@ -212,6 +212,17 @@ def addresses_on(snap: Snapshot, task: TaskInfo, network: str) -> list[str]:
                 if (att.get("Network") or {}).get("Spec", {}).get("Name") == network
                 for a in att.get("Addresses") or ()]
     return []
+
+
+def network_seen(ctx: CheckContext, snap: Snapshot,
+                 name: str) -> tuple[Snapshot, NetworkInfo | None]:
+    """The network called ``name``; when the list lacks it, the cluster is read once more
+    before saying so (a busy manager may list only its own local networks)."""
+    info = snap.network(name)
+    if info is None:
+        snap = ctx.refresh()
+        info = snap.network(name)
+    return snap, info
 
 
 def vip_on(snap: Snapshot, svc: ServiceInfo, network: str) -> str:

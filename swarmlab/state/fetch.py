@@ -98,8 +98,53 @@ def take_snapshot(lab: HasNodes | Sequence[Node], max_time: float = 5) -> Snapsh
     read = [(_rank(raw), -i, n, raw) for i, (n, raw, _) in enumerate(answers) if raw]
     if not read:
         raise TransportError("Could not read any node: " + "; ".join(notes))
-    _, _, node, raw = max(read, key=lambda r: (r[0], r[1]))
+    rank, _, node, raw = max(read, key=lambda r: (r[0], r[1]))
+    if rank == 3:
+        notes += _complete_networks(node, raw, max_time)
     return parse(raw, node.name, notes=notes, took_s=time.monotonic() - t0)
+
+
+def missing_networks(raw: dict[str, Any]) -> set[str]:
+    """Ids of networks the services and tasks use that the network list lacks.
+
+    A manager's ``GET /networks`` adds the swarm's networks only when its call to the
+    swarm succeeds, and drops them without an error otherwise (busy manager, changing
+    certificates): a list without them would make a network the learner created look
+    missing."""
+    listed = {n.get("Id") for n in (raw.get("networks") or {}).get("body") or []
+              if isinstance(n, dict)}
+    used: set[str] = set()
+    for s in (raw.get("services") or {}).get("body") or []:
+        spec = s.get("Spec") or {}
+        nets = (spec.get("TaskTemplate") or {}).get("Networks") or spec.get("Networks") or []
+        used |= {str(n.get("Target", "")) for n in nets}
+        used |= {str(v.get("NetworkID", ""))
+                 for v in (s.get("Endpoint") or {}).get("VirtualIPs") or []}
+    for t in (raw.get("tasks") or {}).get("body") or []:
+        if t.get("DesiredState") == "running":
+            used |= {str((a.get("Network") or {}).get("ID", ""))
+                     for a in t.get("NetworksAttachments") or []}
+    return {u for u in used if u} - listed
+
+
+def _complete_networks(node: Node, raw: dict[str, Any], max_time: float,
+                       tries: int = 3) -> tuple[str, ...]:
+    """Read ``/networks`` again (a few times, a second apart) while it lacks networks the
+    services use; a note when it still does."""
+    lacking = missing_networks(raw)
+    for _ in range(tries):
+        if not lacking:
+            return ()
+        time.sleep(1)
+        res = node.run(_SCRIPT.format(max_time=int(max_time),
+                                      urls=f"'http://localhost{PATHS['networks']}'"),
+                       timeout=2 * max_time + 10)
+        again = split_answers(res.stdout).get("networks")
+        if res.ok and again and again["status"] == 200:
+            raw["networks"] = again
+            lacking = missing_networks(raw)
+    return (f"{node.name}: the network list lacked networks in use "
+            f"({', '.join(sorted(x[:12] for x in lacking))})",) if lacking else ()
 
 
 def _try(node: Node, max_time: float) -> tuple[Node, dict[str, Any] | None, str]:

@@ -96,6 +96,13 @@ class NotebookRun:
     def cell_text(self, index: int) -> str:
         return outputs_text(self.notebook.cells[index])
 
+    def exercise_output(self, check_id: str) -> str:
+        """What the exercise cell of ``check_id`` printed, as a line to add to a failure
+        (a solution's command that failed says why its check did not pass)."""
+        i = exercise_cells(self.notebook).get(check_id)
+        text = self.cell_text(i).strip() if i is not None else ""
+        return f"\n    its exercise cell {i} printed: {text[-800:]!r}" if text else ""
+
     def describe(self) -> str:
         return f"{self.path.name} [{self.mode}] on {self.lab}: {self.seconds:.0f}s"
 
@@ -299,7 +306,7 @@ def problems(run: NotebookRun, expected_ids: Iterable[str]) -> list[str]:
         if run.mode == "shipped" and c.status == "FAIL" and not c.hint:
             out.append(f"as shipped, {c.id} FAILs without a hint: {c}")
         if run.mode == "solutions" and c.status == "FAIL":
-            out.append(f"with solutions, {c.id} should PASS: {c}")
+            out.append(f"with solutions, {c.id} should PASS: {c}{run.exercise_output(c.id)}")
         if run.mode == "solutions" and c.status == "SKIP" and not c.message.strip():
             out.append(f"with solutions, {c.id} SKIPs without a reason: {c}")
     return out

@@ -7,7 +7,14 @@ from typing import Any
 
 from swarmlab import records
 from swarmlab.checks import CheckResult, run_checks
-from tests.fixtures.recorded import Reply, by_command, fake_lab, replayed, snapshot
+from tests.fixtures.recorded import (
+    Reply,
+    by_command,
+    fake_lab,
+    reading_again,
+    replayed,
+    snapshot,
+)
 
 LAB = "t-fake"  # fake_lab's name
 
@@ -31,8 +38,11 @@ def judge(check_id: str, snap: str, *, managers: int = 1, workers: int = 2,
         records.record_verdict(LAB, check_id[:2], exercise, "PASS", "recorded earlier")
     for kind, node, at in events:
         records.record_event(LAB, kind, node, at=at)
+    recorded = snapshot(snap)
+    source = recorded.source.node
+    fakes[source] = reading_again(recorded, fakes.get(source))
     lab = fake_lab(managers=managers, workers=workers, replies=fakes, stopped=stopped)
-    res = run_checks(lab, [check_id], snapshot=snapshot(snap), **params)
+    res = run_checks(lab, [check_id], snapshot=recorded, **params)
     assert isinstance(res, CheckResult)
     return res
 
@@ -40,7 +50,10 @@ def judge(check_id: str, snap: str, *, managers: int = 1, workers: int = 2,
 def replay(check_id: str, name: str, **params: Any) -> CheckResult:
     """``check_id`` on the snapshot ``name``, its probes answered as the real nodes did when
     it was recorded (tests/fixtures/probes/<name>.json)."""
-    lab = fake_lab(replies=replayed(name))
-    res = run_checks(lab, [check_id], snapshot=snapshot(name), **params)
+    recorded, replies = snapshot(name), replayed(name)
+    source = recorded.source.node
+    replies[source] = reading_again(recorded, replies.get(source))
+    lab = fake_lab(replies=replies)
+    res = run_checks(lab, [check_id], snapshot=recorded, **params)
     assert isinstance(res, CheckResult)
     return res

@@ -4,6 +4,7 @@ doctor's item."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from swarmlab import doctor
@@ -192,3 +193,22 @@ def test_an_unlock_key_typed_into_a_command_is_named_and_not_repeated():
     assert res.status is Status.FAIL and "typed into a command on manager2" in res.message
     assert "unlock-key --rotate" in res.hint
     assert key not in str(res) + repr(res.details) + repr(res.as_dict())
+
+
+def test_a_network_list_that_missed_the_swarm_s_networks_is_read_again():
+    """A busy manager's ``GET /networks`` can leave out the swarm's networks without an
+    error: the check reads the cluster again before saying there is no network secure."""
+    from swarmlab.checks import run_checks
+    from swarmlab.state import parse
+    from tests.fixtures.recorded import by_command, fake_lab, reading_again, snapshot
+
+    full = snapshot("dr-encrypted")
+    raw = json.loads(json.dumps(full.raw))
+    raw["networks"]["body"] = [n for n in raw["networks"]["body"] if n["Scope"] == "local"]
+    short = parse(raw, full.source.node)
+    assert short.network("secure") is None
+    lab = fake_lab(managers=3, workers=1, replies={
+        "manager1": reading_again(full, by_command({"xfrm": "present\n"}))})
+    res = run_checks(lab, ["15.encrypted"], snapshot=short)
+    assert isinstance(res, CheckResult)
+    assert res.passed and "secure is an encrypted overlay" in res.message

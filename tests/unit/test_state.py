@@ -199,3 +199,35 @@ def test_take_snapshot_raises_only_when_no_node_can_be_read():
     with pytest.raises(TransportError, match="Could not read any node"):
         take_snapshot(nodes)
 
+
+
+def _without_swarm_networks(out: str) -> str:
+    """The fetch output with the networks answer an engine gives when its call to the
+    swarm failed: its local networks only (``GET /networks`` drops the swarm's silently)."""
+    raw = split_answers(out)
+    local = [n for n in raw["networks"]["body"] if n["Scope"] == "local"]
+    start = out.index("@@swarmlab http://localhost/info 200@@") + len(
+        "@@swarmlab http://localhost/info 200@@\n")
+    end = out.index("\n@@swarmlab http://localhost/networks 200@@")
+    return out[:start] + json.dumps(local) + out[end:]
+
+
+def test_a_network_list_without_the_networks_services_use_is_read_again(monkeypatch):
+    monkeypatch.setattr("swarmlab.state.fetch.time.sleep", lambda s: None)
+    full = fetch_output("manager-healthy")
+    replies = iter([_without_swarm_networks(full), _without_swarm_networks(full), full])
+    m1 = fake_node("manager1", "manager", lambda cmd: answering(next(replies))(cmd))
+    snap = take_snapshot([m1])
+    assert snap.network("ingress") is not None and not snap.errors
+    calls = m1.transport.calls  # type: ignore[attr-defined]
+    assert len(calls) == 3 and "/services" not in calls[1] and "/networks" in calls[1]
+
+
+def test_a_network_list_that_stays_short_is_noted_in_the_snapshot(monkeypatch):
+    monkeypatch.setattr("swarmlab.state.fetch.time.sleep", lambda s: None)
+    short = _without_swarm_networks(fetch_output("manager-healthy"))
+    m1 = fake_node("manager1", "manager", answering(short))
+    snap = take_snapshot([m1])
+    assert snap.network("ingress") is None
+    assert any("lacked networks in use (qkcwracsn1a3)" in e for e in snap.errors)
+    assert len(m1.transport.calls) == 4  # type: ignore[attr-defined]
