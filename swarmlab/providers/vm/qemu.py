@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from swarmlab import host
 from swarmlab.errors import ProviderError
 from swarmlab.images import vm as vmimage
 from swarmlab.keys import lab_key
-from swarmlab.paths import private_dir
+from swarmlab.paths import cache_root, private_dir
 from swarmlab.progress import Steps
 from swarmlab.providers.vm import processes
 
@@ -87,10 +88,52 @@ def accel(image: vmimage.VmImage, steps: Steps | None = None) -> str:
     if forced in ("kvm", "tcg"):
         return forced
     if "accel" not in _ACCEL:
-        _ACCEL["accel"], why = probe_kvm(image)
+        known = _remembered()
+        if known:
+            _ACCEL["accel"], why = known[0], f"{known[1]} (found once since this host booted)"
+        else:
+            _ACCEL["accel"], why = probe_kvm(image)
+            _remember(_ACCEL["accel"], why)
         if steps is not None:
             steps.say(f"  - VMs use {_ACCEL['accel'].upper()}: {why}")
     return _ACCEL["accel"]
+
+
+def _verdict_file() -> Path | None:
+    """Where this boot's KVM verdict is kept: it holds until the host reboots or qemu
+    changes (a probe that times out costs 40 s, on every ``swarmlab up``)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    qemu = shutil.which("qemu-system-x86_64")
+    stamp = os.stat(qemu).st_mtime_ns if qemu else 0
+    key = hashlib.sha256(f"{boot}/{qemu}/{stamp}".encode()).hexdigest()[:16]
+    return cache_root() / "vm" / f"accel-{key}.json"
+
+
+def _remembered() -> tuple[str, str] | None:
+    path = _verdict_file()
+    try:
+        got = json.loads(path.read_text()) if path else None
+    except (OSError, ValueError):
+        return None
+    if isinstance(got, dict) and got.get("accel") in ("kvm", "tcg"):
+        return str(got["accel"]), str(got.get("why", ""))
+    return None
+
+
+def _remember(accel: str, why: str) -> None:
+    path = _verdict_file()
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"accel": accel, "why": why}))
+        tmp.replace(path)
+    except OSError:
+        pass  # only a cache: the next start probes again
 
 
 def probe_kvm(image: vmimage.VmImage, timeout: float = 40) -> tuple[str, str]:
