@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 from swarmlab.checks.base import MIME_TYPE
 from swarmlab.spec import NAME_RE
@@ -209,15 +211,20 @@ def execute_notebook(
             raise ValueError(f"{path.name} has no exercise {', '.join(unknown)}; "
                              f"it has {', '.join(sorted(reference))}")
         nb = with_solutions(nb, {**reference, **(solutions or {})})
-    client = NotebookClient(
-        nb, kernel_name="python3", timeout=int(cell_timeout), allow_errors=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     t0 = time.monotonic()
-    try:
-        client.execute(env=kernel_env(lab, params), cwd=str(path.parent))
-    except CellExecutionError as e:
-        raise NotebookFailed(f"{path.name} [{mode}]: a cell raised:\n{e}") from None
+    with tempfile.TemporaryDirectory(prefix="swarmlab-kernel-") as sockets:
+        # The kernel's channels are unix sockets in a folder of this run (IPC), not TCP
+        # ports on localhost: nothing to eavesdrop on, and no warning saying so per kernel.
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=int(cell_timeout), allow_errors=False,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=Config({"KernelManager": {"transport": "ipc",
+                                             "ip": str(Path(sockets) / "kernel")}}),
+        )
+        try:
+            client.execute(env=kernel_env(lab, params), cwd=str(path.parent))
+        except CellExecutionError as e:
+            raise NotebookFailed(f"{path.name} [{mode}]: a cell raised:\n{e}") from None
     run = NotebookRun(path, mode, lab, time.monotonic() - t0, nb)
     for i, cell in tagged(nb, "check").items():
         run.check_cells[i] = cell_ids(cell)
