@@ -29,7 +29,7 @@ from swarmlab.lab_registry import REGISTRY, REGISTRY_HOST
 from swarmlab.state import ServiceInfo, Snapshot
 
 _PARAMS = {"service": "hello", "replicas": 3, "image": "hello:v1", "settle_s": 30,
-           "registry_service": "registry", "registry_node": "manager1"}
+           "update_s": 120, "registry_service": "registry", "registry_node": "manager1"}
 NO_IMAGE = "no such image"
 _CURL = "curl -s -m 3 -o /dev/null -w '%{{http_code}}' http://{registry}/v2/{path}"
 Found = tuple[Snapshot, ServiceInfo]
@@ -55,6 +55,8 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
         return problem
     # Rejected tasks of the local image retry for ever: wait for an update, not for them.
     snap = settled(ctx, float(p["settle_s"]), lambda s: _updating(s, name) or in_motion(s, name))
+    if _updating(snap, name):  # a rolling update takes a while per task (pull, start, watch)
+        snap = settled(ctx, float(p["update_s"]), lambda s: _updating(s, name))
     svc = snap.service(name)
     return (snap, svc) if svc is not None else missing_service(ctx, snap, name, how)
 
@@ -215,6 +217,13 @@ def deployed(ctx: CheckContext, found: Found) -> CheckResult:
                                                                   update=update[1:-1]),
                         **details)
     replicas = int(p["replicas"])
+    if us is not None and us.state == "updating":
+        return ctx.fail(_("The update to {want} is still rolling out: {n} of {replicas} "
+                          "tasks run it.").format(
+                            want=want, replicas=replicas,
+                            n=sum(t.image.split("@")[0] == want for t in running)),
+                        _("wait a few seconds and check again; `docker service ps {service}` "
+                          "shows its progress").format(service=svc.name), **details)
     if svc.replicas != replicas or len(running) != replicas:
         return not_running(ctx, snap, svc, replicas)
     nodes = sorted({t.node for t in running})

@@ -76,3 +76,30 @@ def test_from_registry_pinned_onto_one_node_fails():
 def test_an_image_name_names_a_registry_only_with_a_host_part():
     assert from_registry("registry.lab:5000/hello:v1") and from_registry("localhost/x")
     assert not from_registry("hello:v1") and not from_registry("swarmlab/web:v1")
+
+
+def test_from_registry_while_the_update_still_rolls_out_says_so():
+    """The recorded update took 18 s; under load it takes longer than the check's wait: the
+    verdict names the update in progress, not the old tasks' missing image."""
+    import json
+
+    from swarmlab.checks import run_checks
+    from swarmlab.state import parse
+    from tests.fixtures.recorded import fake_lab, reading_again, replayed, snapshot
+
+    done = snapshot("hello-from-registry")
+    raw = json.loads(json.dumps(done.raw))
+    hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
+    hello["UpdateStatus"] = {"State": "updating", "Message": "update in progress",
+                             "StartedAt": hello["UpdateStatus"]["StartedAt"]}
+    old = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
+               and t["ServiceID"] == hello["ID"])
+    old["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
+    moving = parse(raw, done.source.node)
+    replies = replayed("hello-from-registry")
+    replies["manager1"] = reading_again(moving, replies.get("manager1"))
+    res = run_checks(fake_lab(replies=replies), ["12.from-registry"], snapshot=moving,
+                     settle_s=0, update_s=0)
+    assert isinstance(res, CheckResult) and res.status is Status.FAIL
+    assert "still rolling out: 2 of 3 tasks run it" in res.message
+    assert "check again" in res.hint and "docker service ps hello" in res.hint
