@@ -231,12 +231,21 @@ def sigint_handled() -> Iterator[None]:
 TIMES_ENV = "SWARMLAB_TEST_TIMES"  # a JSON-lines file the tier table is also written to
 _SPANS: dict[str, list[tuple[float, float, float]]] = {}
 _COUNTS: dict[str, dict[str, int]] = {}
+_LANES: dict[str, dict[str, Any]] = {}  # xdist worker -> first start, last end, busy, tiers
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     tier = tier_of(report.nodeid)
     start, stop = getattr(report, "start", 0.0), getattr(report, "stop", 0.0)
     _SPANS.setdefault(tier, []).append((start, stop, report.duration))
+    worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+    if worker and stop:
+        lane = _LANES.setdefault(worker, {"start": start, "stop": stop, "busy": 0.0,
+                                          "tiers": []})
+        lane["start"], lane["stop"] = min(lane["start"], start), max(lane["stop"], stop)
+        lane["busy"] += report.duration
+        if tier not in lane["tiers"]:
+            lane["tiers"].append(tier)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         outcome = report.outcome
         counts = _COUNTS.setdefault(tier, {})
@@ -268,6 +277,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(
             f"{r['tier']:<12} wall {_mmss(float(r['wall']))}  busy {_mmss(float(r['busy']))}"
             f"  {outcomes}")
+    if _LANES:  # where the parallel lanes' time went: the longest one is the run's
+        t0 = min(lane["start"] for lane in _LANES.values())
+        terminalreporter.write_line("lanes (from the first test's start):")
+        for worker, lane in sorted(_LANES.items()):
+            terminalreporter.write_line(
+                f"  {worker:<4} {_mmss(lane['start'] - t0).strip()} to "
+                f"{_mmss(lane['stop'] - t0).strip():>5}  busy {_mmss(lane['busy'])}  "
+                f"{', '.join(lane['tiers'])}")
     out = os.environ.get(TIMES_ENV)
     if out:
         with open(out, "a") as f:
