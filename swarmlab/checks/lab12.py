@@ -14,6 +14,7 @@ from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs, swarm_problem
 from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import settled
+from swarmlab.checks.services import STARTING
 from swarmlab.checks.workload import (
     in_motion,
     lab_node,
@@ -26,7 +27,7 @@ from swarmlab.checks.workload import (
 )
 from swarmlab.i18n import N_, _
 from swarmlab.lab_registry import REGISTRY, REGISTRY_HOST
-from swarmlab.state import ServiceInfo, Snapshot
+from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
 
 _PARAMS = {"service": "hello", "replicas": 3, "image": "hello:v1", "settle_s": 30,
            "update_s": 120, "registry_service": "registry", "registry_node": "manager1"}
@@ -55,10 +56,23 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
         return problem
     # Rejected tasks of the local image retry for ever: wait for an update, not for them.
     snap = settled(ctx, float(p["settle_s"]), lambda s: _updating(s, name) or in_motion(s, name))
-    if _updating(snap, name):  # a rolling update takes a while per task (pull, start, watch)
-        snap = settled(ctx, float(p["update_s"]), lambda s: _updating(s, name))
+    if _updating(snap, name) or _pulling(snap, name):
+        # A rolling update takes a while per task (pull, start, watch); the many rejected
+        # tasks of the local image must not make the new ones look settled.
+        snap = settled(ctx, float(p["update_s"]),
+                       lambda s: _updating(s, name) or bool(_pulling(s, name)))
     svc = snap.service(name)
     return (snap, svc) if svc is not None else missing_service(ctx, snap, name, how)
+
+
+def _pulling(snap: Snapshot, name: str) -> list[TaskInfo]:
+    """Tasks of the service's current image, from a registry, that are still on their way
+    to Running (pulling, starting)."""
+    svc = snap.service(name)
+    if svc is None or not from_registry(svc.image):
+        return []
+    return [t for t in snap.tasks_of(name, running=False) if t.desired_state == "running"
+            and t.state in STARTING and t.image.split("@")[0] == svc.image]
 
 
 def _updating(snap: Snapshot, name: str) -> bool:
@@ -217,7 +231,7 @@ def deployed(ctx: CheckContext, found: Found) -> CheckResult:
                                                                   update=update[1:-1]),
                         **details)
     replicas = int(p["replicas"])
-    if us is not None and us.state == "updating":
+    if (us is not None and us.state == "updating") or _pulling(snap, svc.name):
         return ctx.fail(_("The update to {want} is still rolling out: {n} of {replicas} "
                           "tasks run it.").format(
                             want=want, replicas=replicas,

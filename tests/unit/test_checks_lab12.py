@@ -78,9 +78,11 @@ def test_an_image_name_names_a_registry_only_with_a_host_part():
     assert not from_registry("hello:v1") and not from_registry("swarmlab/web:v1")
 
 
-def test_from_registry_while_the_update_still_rolls_out_says_so():
-    """The recorded update took 18 s; under load it takes longer than the check's wait: the
-    verdict names the update in progress, not the old tasks' missing image."""
+
+def _mid_update(state: str, update: str) -> CheckResult:
+    """12.from-registry on the recorded PASS state, turned back to a moment of the update:
+    its status ``update``, one new task still ``state`` (``Image`` the old one if
+    "running", as a slot not yet replaced)."""
     import json
 
     from swarmlab.checks import run_checks
@@ -90,16 +92,33 @@ def test_from_registry_while_the_update_still_rolls_out_says_so():
     done = snapshot("hello-from-registry")
     raw = json.loads(json.dumps(done.raw))
     hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
-    hello["UpdateStatus"] = {"State": "updating", "Message": "update in progress",
-                             "StartedAt": hello["UpdateStatus"]["StartedAt"]}
-    old = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
-               and t["ServiceID"] == hello["ID"])
-    old["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
+    hello["UpdateStatus"] = {**hello["UpdateStatus"], "State": update}
+    task = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
+                and t["ServiceID"] == hello["ID"])
+    if state == "running":
+        task["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
+    task["Status"]["State"] = state
     moving = parse(raw, done.source.node)
     replies = replayed("hello-from-registry")
     replies["manager1"] = reading_again(moving, replies.get("manager1"))
     res = run_checks(fake_lab(replies=replies), ["12.from-registry"], snapshot=moving,
                      settle_s=0, update_s=0)
-    assert isinstance(res, CheckResult) and res.status is Status.FAIL
+    assert isinstance(res, CheckResult)
+    return res
+
+
+def test_from_registry_while_the_update_still_rolls_out_says_so():
+    """The recorded update took 18 s; under load it takes longer than the check's wait: the
+    verdict names the update in progress, not the old tasks' missing image."""
+    res = _mid_update("running", "updating")
+    assert res.status is Status.FAIL
     assert "still rolling out: 2 of 3 tasks run it" in res.message
     assert "check again" in res.hint and "docker service ps hello" in res.hint
+
+
+def test_from_registry_while_a_new_task_still_pulls_says_so():
+    """The many rejected tasks of the local image do not make a new task that is still
+    pulling look settled."""
+    res = _mid_update("preparing", "completed")
+    assert res.status is Status.FAIL
+    assert "still rolling out: 2 of 3 tasks run it" in res.message
