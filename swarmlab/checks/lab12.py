@@ -66,13 +66,15 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
 
 
 def _pulling(snap: Snapshot, name: str) -> list[TaskInfo]:
-    """Tasks of the service's current image, from a registry, that are still on their way
-    to Running (pulling, starting)."""
+    """Tasks of the service's current image, from a registry, that a node took and is
+    still bringing to Running (pulling, starting). Not Pending ones: no node can take them
+    (a wrong constraint), and waiting does not change that."""
     svc = snap.service(name)
     if svc is None or not from_registry(svc.image):
         return []
     return [t for t in snap.tasks_of(name, running=False) if t.desired_state == "running"
-            and t.state in STARTING and t.image.split("@")[0] == svc.image]
+            and t.node and t.state in STARTING and t.state not in ("new", "pending")
+            and t.image.split("@")[0] == svc.image]
 
 
 def _updating(snap: Snapshot, name: str) -> bool:

@@ -122,3 +122,10 @@ def test_from_registry_while_a_new_task_still_pulls_says_so():
     res = _mid_update("preparing", "completed")
     assert res.status is Status.FAIL
     assert "still rolling out: 2 of 3 tasks run it" in res.message
+
+
+def test_from_registry_with_a_task_no_node_can_take_is_not_called_a_rollout():
+    """A Pending task (a constraint no node meets) is not waited for as a pull."""
+    res = _mid_update("pending", "completed")
+    assert res.status is Status.FAIL and "still rolling out" not in res.message
+    assert "2 of 3 tasks of hello are Running" in res.message
