@@ -68,13 +68,14 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
 def _pulling(snap: Snapshot, name: str) -> list[TaskInfo]:
     """Tasks of the service's current image, from a registry, that a node took and is
     still bringing to Running (pulling, starting). Not Pending ones: no node can take them
-    (a wrong constraint), and waiting does not change that."""
+    (a wrong constraint), and waiting does not change that. Images are compared as parsed:
+    without their digests."""
     svc = snap.service(name)
     if svc is None or not from_registry(svc.image):
         return []
     return [t for t in snap.tasks_of(name, running=False) if t.desired_state == "running"
             and t.node and t.state in STARTING and t.state not in ("new", "pending")
-            and t.image.split("@")[0] == svc.image]
+            and t.image == svc.image]
 
 
 def _updating(snap: Snapshot, name: str) -> bool:
@@ -237,7 +238,7 @@ def deployed(ctx: CheckContext, found: Found) -> CheckResult:
         return ctx.fail(_("The update to {want} is still rolling out: {n} of {replicas} "
                           "tasks run it.").format(
                             want=want, replicas=replicas,
-                            n=sum(t.image.split("@")[0] == want for t in running)),
+                            n=sum(t.image == want for t in running)),
                         _("wait a few seconds and check again; `docker service ps {service}` "
                           "shows its progress").format(service=svc.name), **details)
     if svc.replicas != replicas or len(running) != replicas:

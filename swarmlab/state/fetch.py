@@ -31,9 +31,10 @@ _SCRIPT = (
 )
 
 
-def fetch_script(max_time: float = 5) -> str:
-    """The shell command ``fetch_raw`` runs on the node (needs curl 7.76+)."""
-    urls = " ".join(f"'http://localhost{p}'" for p in PATHS.values())
+def fetch_script(max_time: float = 5, endpoints: Sequence[str] = tuple(PATHS)) -> str:
+    """The shell command ``fetch_raw`` runs on the node (needs curl 7.76+): one curl for
+    the ``endpoints`` (all of them by default)."""
+    urls = " ".join(f"'http://localhost{PATHS[ep]}'" for ep in endpoints)
     return _SCRIPT.format(max_time=int(max_time), urls=urls)
 
 
@@ -136,9 +137,7 @@ def _complete_networks(node: Node, raw: dict[str, Any], max_time: float,
         if not lacking:
             return ()
         time.sleep(1)
-        res = node.run(_SCRIPT.format(max_time=int(max_time),
-                                      urls=f"'http://localhost{PATHS['networks']}'"),
-                       timeout=2 * max_time + 10)
+        res = node.run(fetch_script(max_time, ["networks"]), timeout=2 * max_time + 10)
         again = split_answers(res.stdout).get("networks")
         if res.ok and again and again["status"] == 200:
             raw["networks"] = again
