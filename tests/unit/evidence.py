@@ -3,10 +3,13 @@ power events and earlier verdicts (stored in the test's own progress database)."
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from swarmlab import records
 from swarmlab.checks import CheckResult, run_checks
+from swarmlab.state import Snapshot, parse
 from tests.fixtures.recorded import (
     Reply,
     by_command,
@@ -38,22 +41,35 @@ def judge(check_id: str, snap: str, *, managers: int = 1, workers: int = 2,
         records.record_verdict(LAB, check_id[:2], exercise, "PASS", "recorded earlier")
     for kind, node, at in events:
         records.record_event(LAB, kind, node, at=at)
-    recorded = snapshot(snap)
-    source = recorded.source.node
-    fakes[source] = reading_again(recorded, fakes.get(source))
-    lab = fake_lab(managers=managers, workers=workers, replies=fakes, stopped=stopped)
-    res = run_checks(lab, [check_id], snapshot=recorded, **params)
-    assert isinstance(res, CheckResult)
-    return res
+    return on_snapshot(check_id, snapshot(snap), fakes, managers=managers, workers=workers,
+                       stopped=stopped, **params)
 
 
 def replay(check_id: str, name: str, **params: Any) -> CheckResult:
     """``check_id`` on the snapshot ``name``, its probes answered as the real nodes did when
     it was recorded (tests/fixtures/probes/<name>.json)."""
-    recorded, replies = snapshot(name), replayed(name)
-    source = recorded.source.node
-    replies[source] = reading_again(recorded, replies.get(source))
-    lab = fake_lab(replies=replies)
-    res = run_checks(lab, [check_id], snapshot=recorded, **params)
+    return on_snapshot(check_id, snapshot(name), replayed(name), **params)
+
+
+def on_snapshot(check_id: str, snap: Snapshot, replies: dict[str, Reply], *,
+                managers: int = 1, workers: int = 2, stopped: tuple[str, ...] = (),
+                read_again: Snapshot | None = None, **params: Any) -> CheckResult:
+    """``check_id`` on ``snap`` with the nodes answering ``replies``; a check that reads the
+    cluster again gets ``read_again`` (default: ``snap``, nothing changed) unless a
+    recorded re-read answers."""
+    replies = dict(replies)
+    source = snap.source.node
+    replies[source] = reading_again(read_again or snap, replies.get(source))
+    lab = fake_lab(managers=managers, workers=workers, replies=replies, stopped=stopped)
+    res = run_checks(lab, [check_id], snapshot=snap, **params)
     assert isinstance(res, CheckResult)
     return res
+
+
+def edited(name: str, change: Callable[[dict[str, Any]], None]) -> Snapshot:
+    """The recorded snapshot ``name`` with ``change`` applied to a copy of its raw API
+    answers (a moment of the same cluster that was not recorded)."""
+    recorded = snapshot(name)
+    raw = json.loads(json.dumps(recorded.raw))
+    change(raw)
+    return parse(raw, recorded.source.node)

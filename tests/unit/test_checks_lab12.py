@@ -3,9 +3,12 @@ their probes (registry answers, image lists) replayed as the real nodes gave the
 
 from __future__ import annotations
 
+from typing import Any
+
 from swarmlab.checks import CheckResult, Status
 from swarmlab.checks.lab12 import from_registry
-from tests.unit.evidence import judge, replay
+from tests.fixtures.recorded import replayed
+from tests.unit.evidence import edited, judge, on_snapshot, replay
 
 
 def check(check_id: str, snap: str) -> CheckResult:
@@ -83,28 +86,17 @@ def _mid_update(state: str, update: str) -> CheckResult:
     """12.from-registry on the recorded PASS state, turned back to a moment of the update:
     its status ``update``, one new task still ``state`` (``Image`` the old one if
     "running", as a slot not yet replaced)."""
-    import json
+    def back(raw: dict[str, Any]) -> None:
+        hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
+        hello["UpdateStatus"] = {**hello["UpdateStatus"], "State": update}
+        task = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
+                    and t["ServiceID"] == hello["ID"])
+        if state == "running":
+            task["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
+        task["Status"]["State"] = state
 
-    from swarmlab.checks import run_checks
-    from swarmlab.state import parse
-    from tests.fixtures.recorded import fake_lab, reading_again, replayed, snapshot
-
-    done = snapshot("hello-from-registry")
-    raw = json.loads(json.dumps(done.raw))
-    hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
-    hello["UpdateStatus"] = {**hello["UpdateStatus"], "State": update}
-    task = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
-                and t["ServiceID"] == hello["ID"])
-    if state == "running":
-        task["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
-    task["Status"]["State"] = state
-    moving = parse(raw, done.source.node)
-    replies = replayed("hello-from-registry")
-    replies["manager1"] = reading_again(moving, replies.get("manager1"))
-    res = run_checks(fake_lab(replies=replies), ["12.from-registry"], snapshot=moving,
-                     settle_s=0, update_s=0)
-    assert isinstance(res, CheckResult)
-    return res
+    return on_snapshot("12.from-registry", edited("hello-from-registry", back),
+                       replayed("hello-from-registry"), settle_s=0, update_s=0)
 
 
 def test_from_registry_while_the_update_still_rolls_out_says_so():

@@ -4,13 +4,14 @@ doctor's item."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
+from typing import Any
 
 from swarmlab import doctor
 from swarmlab.capabilities import ipsec_why
 from swarmlab.checks import CheckResult, Status
-from tests.unit.evidence import entry, judge
+from tests.fixtures.recorded import by_command, snapshot
+from tests.unit.evidence import edited, entry, judge, on_snapshot
 
 FORCED = entry("docker swarm init --force-new-cluster")
 AUTOLOCK_AT = "2026-12-02T14:40:00"
@@ -198,17 +199,11 @@ def test_an_unlock_key_typed_into_a_command_is_named_and_not_repeated():
 def test_a_network_list_that_missed_the_swarm_s_networks_is_read_again():
     """A busy manager's ``GET /networks`` can leave out the swarm's networks without an
     error: the check reads the cluster again before saying there is no network secure."""
-    from swarmlab.checks import run_checks
-    from swarmlab.state import parse
-    from tests.fixtures.recorded import by_command, fake_lab, reading_again, snapshot
+    def local_only(raw: dict[str, Any]) -> None:
+        raw["networks"]["body"] = [n for n in raw["networks"]["body"] if n["Scope"] == "local"]
 
-    full = snapshot("dr-encrypted")
-    raw = json.loads(json.dumps(full.raw))
-    raw["networks"]["body"] = [n for n in raw["networks"]["body"] if n["Scope"] == "local"]
-    short = parse(raw, full.source.node)
+    short = edited("dr-encrypted", local_only)
     assert short.network("secure") is None
-    lab = fake_lab(managers=3, workers=1, replies={
-        "manager1": reading_again(full, by_command({"xfrm": "present\n"}))})
-    res = run_checks(lab, ["15.encrypted"], snapshot=short)
-    assert isinstance(res, CheckResult)
+    res = on_snapshot("15.encrypted", short, {"manager1": by_command({"xfrm": "present\n"})},
+                      managers=3, workers=1, read_again=snapshot("dr-encrypted"))
     assert res.passed and "secure is an encrypted overlay" in res.message
