@@ -63,7 +63,7 @@ def in_motion(snap: Snapshot, name: str) -> bool:
     wanted = [t for t in tasks if t.desired_state == "running"]
     if wanted and all(t.state in FAILED for t in wanted):
         return False  # every try fails: waiting will not help
-    if sum(t.state in FAILED for t in tasks) >= max(svc.replicas or 1, 1) * 2:
+    if len(failures_of_this_spec(snap, name)) >= max(svc.replicas or 1, 1) * 2:
         return False  # tasks keep failing to start
     ready = {n.hostname for n in snap.nodes if n.ready}
     starting = any(t.state in STARTING and t not in stuck for t in wanted)
@@ -73,6 +73,21 @@ def in_motion(snap: Snapshot, name: str) -> bool:
         return True
     return not stuck and svc.replicas is not None and \
         len(live_tasks(snap, name)) != svc.replicas
+
+
+def failures_of_this_spec(snap: Snapshot, name: str) -> list[TaskInfo]:
+    """Failed tasks of ``name`` made since its last update (or rollback) began: those of
+    the spec it has now. Failures of an earlier spec (a learner's first, broken try) say
+    nothing of whether the tasks of the fixed one will start."""
+    svc = snap.service(name)
+    if svc is None:
+        return []
+    failed = [t for t in snap.tasks_of(name, running=False) if t.state in FAILED]
+    us = svc.update_status
+    if us is None or not us.started_at:
+        return failed
+    since = parse_time(us.started_at)
+    return [t for t in failed if parse_time(t.created_at) >= since]
 
 
 def settled(ctx: CheckContext, seconds: float,

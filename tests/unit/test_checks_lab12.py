@@ -3,10 +3,12 @@ their probes (registry answers, image lists) replayed as the real nodes gave the
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from swarmlab.checks import CheckResult, Status
 from swarmlab.checks.lab12 import from_registry
+from swarmlab.checks.services import failures_of_this_spec, in_motion
 from tests.fixtures.recorded import replayed
 from tests.unit.evidence import edited, judge, on_snapshot, replay
 
@@ -121,3 +123,43 @@ def test_from_registry_with_a_task_no_node_can_take_is_not_called_a_rollout():
     res = _mid_update("pending", "completed")
     assert res.status is Status.FAIL and "still rolling out" not in res.message
     assert "2 of 3 tasks of hello are Running" in res.message
+
+
+# ----- services.in_motion after a fix: failures of the earlier spec do not count -----------
+def _registry_tasks(state: str, tries: int = 1) -> Any:
+    """The recorded update from the local image to the registry's, the three new tasks set
+    to ``state`` (the eight rejected tasks of the local image left as they were); with
+    ``tries`` > 1, each new task was rejected that many times in all."""
+    def change(raw: dict[str, Any]) -> None:
+        hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
+        new = [t for t in raw["tasks"]["body"]
+               if t["ServiceID"] == hello["ID"] and t["Status"]["State"] == "running"]
+        for t in new:
+            t["Status"]["State"] = state
+            for n in range(1, tries):
+                raw["tasks"]["body"].append(copy.deepcopy(t) | {"ID": f"{t['ID']}-{n}"})
+        if state == "rejected":
+            for t in raw["tasks"]["body"]:
+                t["DesiredState"] = "shutdown"
+
+    return edited("hello-from-registry", change)
+
+
+def test_new_tasks_still_starting_are_in_motion_despite_the_old_specs_failures():
+    snap = _registry_tasks("preparing")
+    assert len([t for t in snap.tasks_of("hello", running=False) if t.state == "rejected"]) == 8
+    assert failures_of_this_spec(snap, "hello") == []
+    assert in_motion(snap, "hello")  # 8 >= 2 x 3 replicas called it settled before
+
+
+def test_the_fixed_specs_own_failures_still_end_the_wait():
+    snap = _registry_tasks("rejected", tries=2)
+    assert len(failures_of_this_spec(snap, "hello")) == 6
+    assert not in_motion(snap, "hello")  # every try of the new spec fails too
+
+
+def test_without_an_update_every_failure_is_of_this_spec():
+    snap = edited("hello-local-registry-mesh", lambda raw: None)
+    failed = [t for t in snap.tasks_of("hello", running=False) if t.state == "rejected"]
+    assert snap.service("hello").update_status is None and failed
+    assert failures_of_this_spec(snap, "hello") == failed
