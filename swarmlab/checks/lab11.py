@@ -6,6 +6,7 @@ never read or shown: only where the db says its password came from.
 
 from __future__ import annotations
 
+from swarmlab import wait
 from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.services import (
     in_task,
@@ -35,7 +36,8 @@ def _answer(ctx: CheckContext, task: TaskInfo, port: int) -> str:
 
 
 @register("11.stack", title=N_("Deploy the stack: web, api and db"), lab="11",
-          params={"stack": "app", "folder": "/srv/swarmlab/app", "settle_s": 40},
+          params={"stack": "app", "folder": "/srv/swarmlab/app", "settle_s": 40,
+                  "answer_s": 20},
           needs=("swarm",))
 def stack(ctx: CheckContext) -> CheckResult:
     p = ctx.params
@@ -142,8 +144,11 @@ def _live_problem(ctx: CheckContext, snap: Snapshot,
                               "/run/secrets/{target}").format(env=SECRET_ENV,
                                                               target=db.secrets[0].target))
     api = snap.tasks_of(svcs["api"].name)[0]
-    said = _answer(ctx, api, 80)
-    if "db: " not in said or "no answer from" in said:
+    # Right after a redeploy the db's new task may not be in the api's DNS answers yet
+    # (the swarm spreads them by gossip): the api then says 502 for a few seconds.
+    said = wait.settle(lambda: _answer(ctx, api, 80), timeout=float(ctx.params["answer_s"]),
+                       interval=2, ok=_db_answered) or ""
+    if not _db_answered(said):
         return ctx.fail(_("The api on {node} did not get an answer from the db: "
                           "{said}.").format(node=api.node, said=said.splitlines()[-1] if said
                                             else _("no output")),
@@ -157,6 +162,10 @@ def _live_problem(ctx: CheckContext, snap: Snapshot,
                         _("look at `docker service ps {service} --no-trunc`").format(
                             service=svcs["web"].name))
     return None
+
+
+def _db_answered(said: str) -> bool:
+    return "db: " in said and "no answer from" not in said
 
 
 def _passed(ctx: CheckContext, snap: Snapshot, svcs: dict[str, ServiceInfo]) -> CheckResult:

@@ -4,7 +4,9 @@ inside the tasks answered as the real nodes answered them (tests/fixtures/probes
 from __future__ import annotations
 
 from swarmlab.checks import Status
-from tests.unit.evidence import judge, replay
+from swarmlab.transport.base import CommandResult
+from tests.fixtures.recorded import Reply, replayed, snapshot
+from tests.unit.evidence import judge, on_snapshot, replay
 
 
 # ----- 07.secret --------------------------------------------------------------------------
@@ -121,6 +123,36 @@ def test_stack_with_the_password_still_in_the_environment_fails():
     assert res.status is Status.FAIL and "from the environment variable DB_PASSWORD" \
         in res.message
     assert "secrets: [db_password]" in res.hint
+
+
+def _api_says_502(times: int) -> dict[str, Reply]:
+    """The recorded probes, except that the api (on worker1) answers 502 ``times`` times
+    first, as it does while the db's new task is not in its DNS answers yet."""
+    replies = replayed("stack-with-secret")
+    recorded, left = replies["worker1"], [times]
+
+    def api(cmd: str) -> CommandResult | None:
+        if "wget" in cmd and left[0] > 0:
+            left[0] -= 1
+            return CommandResult(cmd, 1, "wget: server returned error: HTTP/1.1 502 Bad "
+                                 "Gateway", "")
+        return recorded(cmd)
+    return {**replies, "worker1": api}
+
+
+def test_stack_right_after_a_redeploy_waits_for_the_api_to_reach_the_db():
+    snap = snapshot("stack-with-secret")
+    res = on_snapshot("11.stack", snap, _api_says_502(1), answer_s=10)
+    assert res.passed and "with its password from the secret db_password" in res.message
+
+
+def test_stack_whose_api_never_reaches_the_db_fails_naming_the_502():
+    snap = snapshot("stack-with-secret")
+    res = on_snapshot("11.stack", snap, _api_says_502(99), answer_s=0)
+    assert res.status is Status.FAIL
+    assert "did not get an answer from the db" in res.message and "502 Bad Gateway" \
+        in res.message
+    assert "shared network, the same secret" in res.hint
 
 
 def test_stack_not_deployed_fails():
