@@ -411,3 +411,19 @@ def shape_problems(path: Path) -> list[str]:
     if set(solutions) != set(exercises):
         out.append(f"solutions {sorted(solutions)} != exercises {sorted(exercises)}")
     return out
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.notebooks.harness NN-slug LAB``: the notebook both ways on the
+    existing (or new) cluster ``LAB``, as a learner runs it after ``swarmlab up``; exit 1
+    with the problems found. The hostvm tier runs it inside its guest."""
+    if len(argv) != 2:
+        print("usage: python -m tests.notebooks.harness NN-slug LAB", file=sys.stderr)
+        return 2
+    found = both_ways(LABS / f"{argv[0]}.ipynb", argv[1])
+    print("\n".join(found) if found else f"{argv[0]}: both ways as expected")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
