@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -64,12 +65,30 @@ def virsh(*args: str) -> str:
     return subprocess.run([*VIRSH, *args], capture_output=True, text=True, check=True).stdout
 
 
+def box_pool() -> Path:
+    """The storage pool's folder, kept between runs: vagrant-libvirt uploads the box's disk
+    (560 MB, in 250 KB writes) into the pool only when the pool lacks a volume of that box
+    version, and the version comes from the image recipe. An older version's disk is
+    removed first, and so are VM disks nothing wrote to for 6 hours (a crashed run's; a
+    running VM writes its disk all the time)."""
+    pool = cache_root() / "vagrant-pool"
+    pool.mkdir(parents=True, exist_ok=True)
+    boxes = f"{box.BOX_NAME.replace('/', '-VAGRANTSLASH-')}_vagrant_box_image_"
+    for f in pool.iterdir():
+        if f.name.startswith(boxes):
+            stale = not f.name.startswith(f"{boxes}{box.box_version()}_")
+        else:
+            stale = time.time() - f.stat().st_mtime > 6 * 3600
+        if stale:
+            f.unlink()
+    return pool
+
+
 @pytest.fixture(scope="module")
 def host(tmp_path_factory):
     """libvirtd, a VDE switch and the environment the override reads; all gone after."""
     work = tmp_path_factory.mktemp("vagrant")
-    state, pool = work / "libvirt", work / "pool"
-    pool.mkdir()
+    state, pool = work / "libvirt", box_pool()
     script = str(HERE / "libvirt-host.sh")
     started = subprocess.run(["bash", script, "start", str(state)], capture_output=True,
                              text=True)
@@ -102,10 +121,12 @@ def host(tmp_path_factory):
             # other people's disks in its default pool.
             table = virsh("vol-list", "default").splitlines()[2:]  # below the header
             for vol in (row.split()[0] for row in table if row.split()):
-                if vol.startswith((f"swarmlab-{LAB}-", "swarmlab-VAGRANTSLASH-trixie_")):
+                # In our own pool (box_pool) the box's volume stays for the next run.
+                if vol.startswith(f"swarmlab-{LAB}-") or (
+                        not ours and vol.startswith("swarmlab-VAGRANTSLASH-trixie_")):
                     subprocess.run([*VIRSH, "vol-delete", vol, "--pool", "default"],
                                    check=False, capture_output=True)
-            if ours:  # the pool vagrant-libvirt made in this test's folder
+            if ours:  # the pool vagrant-libvirt defined on box_pool()'s folder
                 subprocess.run([*VIRSH, "pool-destroy", "default"], check=False,
                                capture_output=True)
                 subprocess.run([*VIRSH, "pool-undefine", "default"], check=False,
