@@ -9,6 +9,7 @@ from typing import Any
 from swarmlab.checks import CheckResult, Status
 from swarmlab.checks.lab12 import from_registry
 from swarmlab.checks.services import failures_of_this_spec, in_motion
+from swarmlab.state import Snapshot
 from tests.fixtures.recorded import replayed
 from tests.unit.evidence import edited, judge, on_snapshot, replay
 
@@ -83,16 +84,22 @@ def test_an_image_name_names_a_registry_only_with_a_host_part():
     assert not from_registry("hello:v1") and not from_registry("swarmlab/web:v1")
 
 
+def _hello_and_new_tasks(raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """In the raw answers of "hello-from-registry": the hello service and its three
+    running tasks (those of the registry's image)."""
+    hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
+    return hello, [t for t in raw["tasks"]["body"]
+                   if t["ServiceID"] == hello["ID"] and t["Status"]["State"] == "running"]
+
 
 def _mid_update(state: str, update: str) -> CheckResult:
     """12.from-registry on the recorded PASS state, turned back to a moment of the update:
     its status ``update``, one new task still ``state`` (``Image`` the old one if
     "running", as a slot not yet replaced)."""
     def back(raw: dict[str, Any]) -> None:
-        hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
+        hello, new = _hello_and_new_tasks(raw)
         hello["UpdateStatus"] = {**hello["UpdateStatus"], "State": update}
-        task = next(t for t in raw["tasks"]["body"] if t["Status"]["State"] == "running"
-                    and t["ServiceID"] == hello["ID"])
+        task = new[0]
         if state == "running":
             task["Spec"]["ContainerSpec"]["Image"] = "hello:v1"
         task["Status"]["State"] = state
@@ -126,15 +133,12 @@ def test_from_registry_with_a_task_no_node_can_take_is_not_called_a_rollout():
 
 
 # ----- services.in_motion after a fix: failures of the earlier spec do not count -----------
-def _registry_tasks(state: str, tries: int = 1) -> Any:
+def _registry_tasks(state: str, tries: int = 1) -> Snapshot:
     """The recorded update from the local image to the registry's, the three new tasks set
     to ``state`` (the eight rejected tasks of the local image left as they were); with
     ``tries`` > 1, each new task was rejected that many times in all."""
     def change(raw: dict[str, Any]) -> None:
-        hello = next(s for s in raw["services"]["body"] if s["Spec"]["Name"] == "hello")
-        new = [t for t in raw["tasks"]["body"]
-               if t["ServiceID"] == hello["ID"] and t["Status"]["State"] == "running"]
-        for t in new:
+        for t in _hello_and_new_tasks(raw)[1]:
             t["Status"]["State"] = state
             for n in range(1, tries):
                 raw["tasks"]["body"].append(copy.deepcopy(t) | {"ID": f"{t['ID']}-{n}"})
