@@ -31,6 +31,9 @@ LAB = lab_name("nbvag")
 VIRSH = ["virsh", "-c", "qemu:///system"]
 NEEDED = ("vagrant", "libvirtd", "virtlogd", "virsh", "vde_switch")
 missing = [t for t in NEEDED if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
+# How vagrant-libvirt names a box's disk in the pool (then <version>_<file>), the box's
+# "/" spelled -VAGRANTSLASH-.
+BOX_VOLUMES = f"{box.BOX_NAME.replace('/', '-VAGRANTSLASH-')}_vagrant_box_image_"
 
 pytestmark = [
     pytest.mark.vagrant,
@@ -73,10 +76,9 @@ def box_pool() -> Path:
     running VM writes its disk all the time)."""
     pool = cache_root() / "vagrant-pool"
     pool.mkdir(parents=True, exist_ok=True)
-    boxes = f"{box.BOX_NAME.replace('/', '-VAGRANTSLASH-')}_vagrant_box_image_"
     for f in pool.iterdir():
-        if f.name.startswith(boxes):
-            stale = not f.name.startswith(f"{boxes}{box.box_version()}_")
+        if f.name.startswith(BOX_VOLUMES):
+            stale = not f.name.startswith(f"{BOX_VOLUMES}{box.box_version()}_")
         else:
             stale = time.time() - f.stat().st_mtime > 6 * 3600
         if stale:
@@ -123,7 +125,7 @@ def host(tmp_path_factory):
             for vol in (row.split()[0] for row in table if row.split()):
                 # In our own pool (box_pool) the box's volume stays for the next run.
                 if vol.startswith(f"swarmlab-{LAB}-") or (
-                        not ours and vol.startswith("swarmlab-VAGRANTSLASH-trixie_")):
+                        not ours and vol.startswith(BOX_VOLUMES)):
                     subprocess.run([*VIRSH, "vol-delete", vol, "--pool", "default"],
                                    check=False, capture_output=True)
             if ours:  # the pool vagrant-libvirt defined on box_pool()'s folder
