@@ -57,8 +57,8 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
     # Rejected tasks of the local image retry for ever: wait for an update, not for them.
     snap = settled(ctx, float(p["settle_s"]), lambda s: _updating(s, name) or in_motion(s, name))
     if _updating(snap, name) or _pulling(snap, name):
-        # A rolling update takes a while per task (pull, start, watch); the many rejected
-        # tasks of the local image must not make the new ones look settled.
+        # A rolling update takes a while per task (pull, start, watch): while one runs, or
+        # new tasks of the registry's image still pull, wait up to update_s, not settle_s.
         snap = settled(ctx, float(p["update_s"]),
                        lambda s: _updating(s, name) or bool(_pulling(s, name)))
     svc = snap.service(name)
