@@ -106,6 +106,27 @@ def test_a_dead_machine_fails_at_once():
         wait_engine(node(1), what="x", timeout=5, interval=0.01, hint="h", alive=alive)
 
 
+def test_a_vm_that_never_answers_ssh_says_what_its_console_showed(tmp_path, monkeypatch):
+    """A failed `up` removes the lab's folder, console included: the error keeps its tail."""
+    from swarmlab.providers.vm import VmProvider, processes
+
+    monkeypatch.setenv("SWARMLAB_CACHE", str(tmp_path))
+    prov = VmProvider()
+    d = prov._dir("t")
+    d.mkdir(parents=True)
+    (d / "worker1.serial").write_text("[  61.2] rcu: INFO: rcu_preempt self-detected stall\n"
+                                      "worker1 login: \n")
+    monkeypatch.setattr(processes, "alive", lambda pidfile, owner: True)
+    vm = Node("worker1", "worker", "192.168.77.101",
+              Replies(*[ConnectError("No existing session")] * 5),  # type: ignore[arg-type]
+              "vm:t/worker1")
+    with pytest.raises(WaitTimeout) as e:
+        prov.wait_engine(vm, timeout=0.05)
+    assert "No existing session" in str(e.value)
+    assert "its last lines:\n[  61.2] rcu: INFO" in str(e.value)
+    assert str(e.value).rstrip().endswith("worker1 login:")
+
+
 def test_host_routes_parse_proc_net_route(monkeypatch):
     table = ("Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
              "eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\n"

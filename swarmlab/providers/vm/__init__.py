@@ -22,7 +22,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from swarmlab.errors import CapabilityMissing, ClusterNotFound, ConnectError, ProviderError
+from swarmlab.errors import (
+    CapabilityMissing,
+    ClusterNotFound,
+    ConnectError,
+    ProviderError,
+    WaitTimeout,
+)
 from swarmlab.images import vm as vmimage
 from swarmlab.keys import lab_key
 from swarmlab.node import Node, order_key
@@ -175,9 +181,14 @@ class VmProvider(HostEngineImages):
                     f"{processes.tail(d / f'{node.name}.serial')}"
                 )
 
-        wait_engine(node, what=f"dockerd in VM {node.name}", timeout=timeout, interval=2,
-                    hint=f"the VM's console is in {d / node.name}.serial", run_timeout=20,
-                    fatal=("host key",), alive=alive)
+        try:
+            wait_engine(node, what=f"dockerd in VM {node.name}", timeout=timeout, interval=2,
+                        hint=f"the VM's console is in {d / node.name}.serial", run_timeout=20,
+                        fatal=("host key",), alive=alive)
+        except WaitTimeout as e:
+            # A failed `up` removes the lab's folder, console included: say what it held.
+            raise WaitTimeout(e.what, e.timeout, e.last, f"{e.hint}; its last lines:\n"
+                              f"{processes.tail(d / f'{node.name}.serial')}") from None
 
     # ----- power ----------------------------------------------------------------------------
     def stop(self, lab: str, node: str) -> None:
