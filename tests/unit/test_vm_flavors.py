@@ -51,7 +51,7 @@ def test_the_provider_boots_flavored_vms_with_more_cpus_from_a_kept_disk(cache: 
     rec = {"name": "manager1", "role": "manager", "index": 1, "address": "192.168.77.11",
            "ssh_port": 40022, "image": str(vmimage.current("host").folder)}
     line = " ".join(prov._argv("hv-u", rec, "tcg"))
-    assert "-accel tcg,thread=multi,tb-size=256 -cpu max -smp 2 -m 3584" in line
+    assert "-accel tcg,thread=multi,tb-size=256 -cpu qemu64 -smp 2 -m 3584" in line
     assert f"-kernel {vmimage.current('host').kernel}" in line
     assert "-smp 1 " in " ".join(VmProvider()._argv("hv-u", rec, "tcg"))
     assert prov.base_disk == kept and VmProvider().base_disk is None

@@ -53,7 +53,7 @@ def test_the_qemu_command_line_is_private_and_offline(cache):
     assert "restrict=on" in line
     assert "hostfwd=tcp:127.0.0.1:40022-10.0.2.15:22" in line
     assert "0.0.0.0" not in line
-    assert "-accel tcg,tb-size=256 -cpu max -smp 1 -m 768" in line
+    assert "-accel tcg,tb-size=256 -cpu qemu64 -smp 1 -m 768" in line
     append = argv[argv.index("-append") + 1]
     for word in ("apparmor=0", "systemd.hostname=worker2", "swarmlab.addr=eth1:192.168.77.102/24",
                  "swarmlab.addr=eth0:10.0.2.15/24", "swarmlab.gw=10.0.2.2",

@@ -37,10 +37,13 @@ def argv(d: Path, lab: str, rec: dict[str, Any], accel: str, memory_mb: int,
         f"swarmlab.addr=eth0:{vmimage.GUEST_ADDR}/24 swarmlab.gw={vmimage.GUEST_GW} "
         f"swarmlab.addr=eth1:{rec['address']}/24 swarmlab.key={key}"
     )
-    # More than one vCPU under TCG: one host thread each (multi-threaded TCG).
+    # More than one vCPU under TCG: one host thread each (multi-threaded TCG). The plain
+    # x86-64 model: with "max" (AVX, AVX-512, XSAVE of their state) the guest's software
+    # takes paths TCG emulates slowly; measured on a 1+1 lab: up 72-74 s and 133-136 s of
+    # qemu CPU with qemu64, 84-85 s and 158-159 s with max. Debian needs no more than it.
     tcg = "tcg,thread=multi,tb-size=256" if cpus > 1 else "tcg,tb-size=256"
     accel_args = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm"
-                  else ["-accel", tcg, "-cpu", "max"])
+                  else ["-accel", tcg, "-cpu", "qemu64"])
     return [
         "qemu-system-x86_64", "-name", f"swarmlab-{lab}-{name}",
         *accel_args, "-smp", str(cpus), "-m", str(memory_mb),
