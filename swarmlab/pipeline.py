@@ -52,14 +52,13 @@ def ensure_machines(lab: Lab, spec: ClusterSpec, steps: Steps, exact: bool = Fal
 
 
 def start_stopped(lab: Lab, steps: Steps) -> list[str]:
-    """Power on every machine that is not running."""
-    changes = []
-    for name, state in lab.provider.states(lab.name).items():
-        if state != "running":
-            with steps.step(f"start {name}"):
-                lab.provider.start(lab.name, name)
-            changes.append(f"started {name}")
-    return changes
+    """Power on, together, every machine that is not running."""
+    stopped = [name for name, state in lab.provider.states(lab.name).items()
+               if state != "running"]
+    if stopped:
+        with steps.step(f"start {', '.join(stopped)}"):
+            lab.provider.start_many(lab.name, stopped)
+    return [f"started {name}" for name in stopped]
 
 
 def engines_ready(lab: Lab, steps: Steps) -> list[str]:

@@ -53,6 +53,11 @@ class Provider(Protocol):
         """Power a machine on and wait until its engine answers."""
         ...
 
+    def start_many(self, lab: str, nodes: list[str]) -> None:
+        """``start`` for several machines, side by side (a class's halted VMs boot
+        together instead of one after the other)."""
+        ...
+
     def remove(self, lab: str, node: str) -> None:
         """Delete one machine and its storage."""
         ...

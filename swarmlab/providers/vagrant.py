@@ -27,7 +27,7 @@ from swarmlab.images.box import require_vagrant, vagrant_env
 from swarmlab.node import Node
 from swarmlab.paths import cache_root, known_hosts_path
 from swarmlab.progress import Steps
-from swarmlab.providers.common import node_address
+from swarmlab.providers.common import node_address, parallel
 from swarmlab.providers.ssh import Host, SshProvider
 from swarmlab.spec import ClusterSpec, NodeSpec
 from swarmlab.transport.known_hosts import forget_host_key
@@ -244,14 +244,19 @@ class VagrantProvider(SshProvider):
 
     def start(self, lab: str, node: str) -> None:
         """``vagrant up NODE`` (re-attached if it was destroyed by hand), then its engine."""
-        n = self._find_one(lab, node)
-        recreated = self.states(lab).get(node) == "not_created"  # destroyed by hand
-        self._vagrant(lab, ["up", node], timeout=900)
+        self.start_many(lab, [node])
+
+    def start_many(self, lab: str, nodes: list[str]) -> None:
+        """One ``vagrant up NODE...`` (vagrant-libvirt boots them together); machines
+        destroyed by hand are attached anew (new host keys), the others' engines awaited."""
+        found = {name: self._find_one(lab, name) for name in nodes}
+        states = self.states(lab)
+        recreated = [name for name in nodes if states.get(name) == "not_created"]
+        self._vagrant(lab, ["up", *nodes], timeout=900)
         if recreated:
-            spec = NodeSpec.parse(node)
-            self._attach(lab, [spec], Steps(quiet=True), new=True)
-            return
-        self.wait_engine(n)
+            self._attach(lab, [NodeSpec.parse(n) for n in recreated], Steps(quiet=True),
+                         new=True)
+        parallel(lambda n: self.wait_engine(found[n]), [n for n in nodes if n not in recreated])
 
     # ----- removing ---------------------------------------------------------------------------
     def remove(self, lab: str, node: str) -> None:

@@ -40,9 +40,9 @@ class Machines:
     def states(self, lab):
         return dict(self.have)
 
-    def start(self, lab, node):
-        self.calls.append(f"start {node}")
-        self.have[node] = "running"
+    def start_many(self, lab, nodes):
+        self.calls.append(f"start {' '.join(nodes)}")
+        self.have.update(dict.fromkeys(nodes, "running"))
 
 
 def lab_of(prov: Machines) -> Lab:
@@ -69,3 +69,12 @@ def test_stopped_machines_are_started():
     prov = Machines(["manager1", "worker1"], stopped={"worker1"})
     assert pipeline.start_stopped(lab_of(prov), QUIET) == ["started worker1"]
     assert prov.calls == ["start worker1"]
+
+
+def test_stopped_machines_are_started_together_in_one_call():
+    prov = Machines(["manager1", "worker1", "worker2"], stopped={"manager1", "worker2"})
+    assert pipeline.start_stopped(lab_of(prov), QUIET) == ["started manager1",
+                                                           "started worker2"]
+    assert prov.calls == ["start manager1 worker2"]
+    assert pipeline.start_stopped(lab_of(prov), QUIET) == []  # nothing stopped: no call
+    assert prov.calls == ["start manager1 worker2"]

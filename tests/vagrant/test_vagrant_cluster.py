@@ -202,25 +202,24 @@ def test_lab03_notebook_runs_on_the_vagrant_cluster(vlab):
     assert not found, "\n".join(found)
 
 
-def test_halt_and_up_a_node_keep_its_address(vlab):
-    vlab.stop("worker2")
-    assert vlab.provider.states(LAB)["worker2"] == "exited"
-    vlab.start("worker2")
-    rows = answered_status(vlab)
-    assert rows["worker2"]["machine"] == "running"
-    assert rows["worker2"]["address"] == "192.168.56.102"
-    out = vlab.node("manager1").run(
-        "docker node inspect worker2 -f '{{.Status.State}} {{.Status.Addr}}'").check().stdout
-    assert out.split() == ["ready", "192.168.56.102"]
-
-
-def test_up_recreates_a_vm_destroyed_by_hand(vlab):
+def test_a_halted_and_a_destroyed_node_come_back_with_one_up(vlab, capsys):
+    """A learner halts worker2 (``lab.stop``) and destroys worker1 by hand; one ``up``
+    boots both in one ``vagrant up worker1 worker2``: the halted one keeps its disk and
+    address, the destroyed one is a new VM (new host key) with the lab's images."""
     prov = vlab.provider
+    vlab.stop("worker2")
     prov._vagrant(LAB, ["destroy", "-f", "worker1"])  # as a learner would, by hand
-    assert prov.states(LAB)["worker1"] == "not_created"
-    back = swarmlab.Lab.up(LAB, 1, 2, provider="vagrant")  # repairs: new VM, new host key
+    assert prov.states(LAB) == {"manager1": "running", "worker1": "not_created",
+                                "worker2": "exited"}
+    back = swarmlab.Lab.up(LAB, 1, 2, provider="vagrant")
+    assert "start worker1, worker2" in capsys.readouterr().out  # one step, one vagrant up
     rows = answered_status(back)
     assert {r["status"] for r in rows.values()} == {"Ready"}, rows
-    assert rows["worker1"]["address"] == "192.168.56.101"
+    assert {r["machine"] for r in rows.values()} == {"running"}, rows
+    assert (rows["worker1"]["address"], rows["worker2"]["address"]) == ("192.168.56.101",
+                                                                        "192.168.56.102")
+    out = back.node("manager1").run(
+        "docker node inspect worker2 -f '{{.Status.State}} {{.Status.Addr}}'").check().stdout
+    assert out.split() == ["ready", "192.168.56.102"]
     images = back.node("worker1").run("docker image ls --format '{{.Repository}}:{{.Tag}}'")
     assert "swarmlab/web:v1" in images.check().stdout

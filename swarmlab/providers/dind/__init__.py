@@ -146,6 +146,10 @@ class DindProvider(HostEngineImages):
         c.start()
         self.wait_engine(node_from_labels(self.client, c.labels))
 
+    def start_many(self, lab: str, nodes: list[str]) -> None:
+        """Start the node containers side by side."""
+        parallel(lambda n: self.start(lab, n), nodes)
+
     # ----- removing ----------------------------------------------------------------
     def remove(self, lab: str, node: str) -> None:
         """Delete one node container and its volume."""

@@ -189,6 +189,10 @@ class SshProvider(HostEngineImages):
         n = self._systemctl(lab, node, "start docker.service")
         self.wait_engine(n)
 
+    def start_many(self, lab: str, nodes: list[str]) -> None:
+        """Start Docker on the hosts side by side."""
+        parallel(lambda n: self.start(lab, n), nodes)
+
     def _systemctl(self, lab: str, node: str, action: str) -> Node:
         n = self._find_one(lab, node)
         res = n.run(f"command -v systemctl >/dev/null && systemctl {action}", timeout=60)

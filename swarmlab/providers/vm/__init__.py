@@ -217,6 +217,11 @@ class VmProvider(HostEngineImages):
                 self._save(lab, rec)
         self.wait_engine(self._node(lab, rec), BOOT_TIMEOUT)
 
+    def start_many(self, lab: str, nodes: list[str]) -> None:
+        """Boot the VMs side by side, on the lab's switch."""
+        qemu.ensure_switch(self._dir(lab), lab)  # once: two starts must not both make it
+        parallel(lambda n: self.start(lab, n), nodes)
+
     # ----- reaching a published port --------------------------------------------------------
     def reach(self, lab: str, node: str, port: int) -> tuple[str, int]:
         """127.0.0.1 and a port forwarded there to ``port`` of the VM (made once, kept in
