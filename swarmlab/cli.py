@@ -213,7 +213,8 @@ def setup() -> None:
 @main.command()
 @NAME
 @click.option("--nodes", default=3, show_default=True, help="Cluster size to plan for.")
-@click.option("--quick", is_flag=True, help="Skip the test node (about 4 s).")
+@click.option("--quick", is_flag=True, help="Skip running a container in a node (the "
+              "lab's when it is up, else a test node made for it: about 4 s).")
 @friendly
 def doctor(name: str, nodes: int, quick: bool) -> None:
     """Preflight: what works on this machine, and the fix for what does not."""

@@ -9,6 +9,7 @@ an old Docker).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from swarmlab.doctor.items import (
 from swarmlab.errors import SwarmLabError
 from swarmlab.images import image_table
 from swarmlab.lab import Lab
+from swarmlab.node import Node
 from swarmlab.providers.dind import NODE_MIB, DindProvider
 
 
@@ -50,22 +52,36 @@ def gather(client: Any, privileged: bool | None = None) -> dict[str, Any]:
             "docker": docker_facts(client.info(), client.version(), privileged)}
 
 
-def probe_node(client: Any) -> dict[str, str] | None:
-    """Make a throwaway node, run a container inside it, report; always removes it."""
+def _run_a_container(node: Node, where: str) -> dict[str, str]:
+    """What a node answers when it runs a container: "ok" or why not, and its storage."""
+    task = node.run("docker run --rm swarmlab/tools:latest true", timeout=120)
+    driver = node.run("docker info -f '{{.Driver}}'").stdout.strip()
+    why = task.stderr.strip() or task.stdout.strip() or "no output"
+    if task.exit_code == 124:
+        why = "no answer within 120s (is the machine overloaded?)"
+    return {"task": "ok" if task.ok else f"exit {task.exit_code}: {why}", "driver": driver,
+            "where": where}
+
+
+def probe_node(client: Any, lab: str = "") -> dict[str, str] | None:
+    """Run a container inside a node and report. The node is a running node of ``lab`` when
+    that dind lab is up (the nodes the learner uses, and no second node to start: on a slow
+    machine that takes most of doctor's time); else a throwaway node, always removed."""
+    prov = DindProvider(client)
+    if lab and lab in prov.labs():
+        running = [n for n, state in prov.states(lab).items() if state == "running"]
+        nodes = [n for n in prov.find(lab) if n.name in running]
+        if nodes:
+            with contextlib.suppress(SwarmLabError):
+                return _run_a_container(nodes[0], f"node {nodes[0].name} of lab {lab}")
     name = f"doctor-{os.getpid()}"
     try:
-        lab = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
-        node = lab.nodes[0]
-        task = node.run("docker run --rm swarmlab/tools:latest true", timeout=120)
-        driver = node.run("docker info -f '{{.Driver}}'").stdout.strip()
-        why = task.stderr.strip() or task.stdout.strip() or "no output"
-        if task.exit_code == 124:
-            why = "no answer within 120s (is the machine overloaded?)"
-        return {"task": "ok" if task.ok else f"exit {task.exit_code}: {why}", "driver": driver}
+        test = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
+        return _run_a_container(test.nodes[0], "a test node")
     except SwarmLabError:
         return None
     finally:
-        DindProvider(client).delete(name)
+        prov.delete(name)
 
 
 def _engine_items(client: Any, lab: str, nodes: int, deep: bool) -> list[Item]:
@@ -78,7 +94,7 @@ def _engine_items(client: Any, lab: str, nodes: int, deep: bool) -> list[Item]:
     items = [*kinds, images_item(rows)]
     if kinds[1].status == "FAIL":
         return items  # too old to make a test node with
-    probe = probe_node(client) if (deep and node_ok) else None
+    probe = probe_node(client, lab) if (deep and node_ok) else None
     items += [cgroup_item(info, probe), storage_item(str(info.get("Driver")), probe)]
     root = info.get("DockerRootDir") or "/var/lib/docker"
     disk = shutil.disk_usage(root if Path(root).exists() else "/").free // 2**20

@@ -32,11 +32,12 @@ def cgroup_item(info: dict[str, Any], node_probe: dict[str, str] | None) -> Item
     if node_probe is None:
         return Item(f"cgroups (v{version})", "WARN", "not tried: no test node was made "
                     "(quick mode, or no node image)", "swarmlab doctor (without --quick)")
+    where = node_probe.get("where", "a test node")
     if node_probe.get("task") != "ok":
         return Item(f"cgroups (v{version})", "FAIL",
-                    f"a test node could not run a container: {node_probe.get('task', '')[:300]}",
+                    f"{where} could not run a container: {node_probe.get('task', '')[:300]}",
                     "see README 'What the nodes need'; on cgroup v2 hosts use Docker 20.10+")
-    return Item(f"cgroups (v{version})", "PASS", "a test node ran a container (cgroups writable)")
+    return Item(f"cgroups (v{version})", "PASS", f"{where} ran a container (cgroups writable)")
 
 
 def storage_item(host_driver: str, node_probe: dict[str, str] | None) -> Item:

@@ -43,6 +43,11 @@ def test_cgroups_fail_when_a_test_node_cannot_run_a_container():
     assert item.status == "FAIL" and "v2" in item.name and "read-only" in item.detail
     assert d.cgroup_item({"CgroupVersion": "1"}, {"task": "ok"}).status == "PASS"
     assert d.cgroup_item({}, None).status == "WARN"
+    # Which node ran it: the lab's own when it was up, else a test node made for it.
+    mine = d.cgroup_item({"CgroupVersion": "2"}, {"task": "ok", "where": "node manager1 of lab "
+                                                  "default"})
+    assert mine.status == "PASS" and mine.detail.startswith("node manager1 of lab default ran")
+    assert d.cgroup_item({}, {"task": "ok"}).detail.startswith("a test node ran")
 
 
 def test_vfs_inside_nodes_is_a_warning():
