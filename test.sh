@@ -31,9 +31,10 @@ fi
 # engine, alone.
 # Arguments go straight to one pytest run instead: ./test.sh tests/unit -q
 mkdir -p test-artifacts
-times=test-artifacts/tier-times.jsonl
-rm -f "$times"
+times=test-artifacts/tier-times.jsonl spans=test-artifacts/test-spans.jsonl
+rm -f "$times" "$spans"
 export SWARMLAB_TEST_TIMES="$PWD/$times"
+export SWARMLAB_TEST_SPANS="$PWD/$spans"  # every test's lane and times, to see where they go
 start=$SECONDS
 phase() {  # phase NAME PYTEST-ARGS...: pytest's exit 5 (no test ran) is a failure too
   local name=$1; shift

@@ -229,6 +229,7 @@ def sigint_handled() -> Iterator[None]:
 
 # ----- how long each tier took ------------------------------------------------------------
 TIMES_ENV = "SWARMLAB_TEST_TIMES"  # a JSON-lines file the tier table is also written to
+SPANS_ENV = "SWARMLAB_TEST_SPANS"  # JSON lines: each test phase, its lane and times
 _SPANS: dict[str, list[tuple[float, float, float]]] = {}
 _COUNTS: dict[str, dict[str, int]] = {}
 _LANES: dict[str, dict[str, Any]] = {}  # xdist worker -> first start, last end, busy, tiers
@@ -246,6 +247,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         lane["busy"] += report.duration
         if tier not in lane["tiers"]:
             lane["tiers"].append(tier)
+    spans = os.environ.get(SPANS_ENV)
+    if spans and stop and not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller writes
+        with open(spans, "a") as f:
+            f.write(json.dumps({"test": report.nodeid, "when": report.when, "lane": worker,
+                                "start": round(start, 1), "stop": round(stop, 1),
+                                "outcome": report.outcome}) + "\n")
     if report.when == "call" or (report.when == "setup" and not report.passed):
         outcome = report.outcome
         counts = _COUNTS.setdefault(tier, {})
