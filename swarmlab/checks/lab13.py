@@ -34,7 +34,7 @@ HEALTH_CMD = "wget -q -O /dev/null http://127.0.0.1/health || exit 1"
 CLIENT_LOOP = (
     "mkdir -p /tmp; ok=0; fail=0; since=$(date +%s); while :; do "
     "if [ -e /tmp/reset ]; then rm -f /tmp/reset; ok=0; fail=0; since=$(date +%s); fi; "
-    "if timeout 2 wget -q -O /dev/null http://web/ 2>/dev/null; then ok=$((ok+1)); "
+    "if timeout 5 wget -q -O /dev/null http://web/ 2>/dev/null; then ok=$((ok+1)); "
     "else fail=$((fail+1)); fi; "
     "echo \"since=$since ok=$ok fail=$fail\" > /tmp/counts.new; mv /tmp/counts.new /tmp/counts; "
     "sleep 0.1; done")

@@ -56,5 +56,5 @@ def test_lab_13_s_client_keeps_the_tally_its_checks_read() -> None:  # no cluste
     source = "\n".join(c.source for c in nbformat.read(
         str(LABS / "13-health-updates.ipynb"), as_version=4).cells)
     for part in ('echo "since=$since ok=$ok fail=$fail" > /tmp/counts.new',
-                 "if [ -e /tmp/reset ]", "timeout 2 wget -q -O /dev/null http://web/"):
+                 "if [ -e /tmp/reset ]", "timeout 5 wget -q -O /dev/null http://web/"):
         assert part in source and part in CLIENT_LOOP
