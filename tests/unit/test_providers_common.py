@@ -28,8 +28,8 @@ def test_the_registry_is_the_one_list_the_cli_and_the_spec_read():
 
 def test_every_registered_provider_has_every_protocol_method_documented():
     methods = ["check_capacity", "prepare_images", "create", "add", "find", "states", "stop",
-               "start", "start_many", "remove", "delete", "labs", "wait_engine", "load_images", "allow_pulls",
-               "reach"]
+               "start", "start_many", "remove", "delete", "labs", "wait_engine", "load_images",
+               "allow_pulls", "reach"]
     for name in PROVIDERS:
         cls = provider_class(name)
         for m in methods:
