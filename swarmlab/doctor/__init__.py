@@ -68,12 +68,12 @@ def probe_node(client: Any, lab: str = "") -> dict[str, str] | None:
     that dind lab is up (the nodes the learner uses, and no second node to start: on a slow
     machine that takes most of doctor's time); else a throwaway node, always removed."""
     prov = DindProvider(client)
-    if lab and lab in prov.labs():
-        running = [n for n, state in prov.states(lab).items() if state == "running"]
-        nodes = [n for n in prov.find(lab) if n.name in running]
-        if nodes:
-            with contextlib.suppress(SwarmLabError):
-                return _run_a_container(nodes[0], f"node {nodes[0].name} of lab {lab}")
+    running = [n for n, state in prov.states(lab).items() if state == "running"] if lab else []
+    # A lab that is not there has no states: no need to list every lab first.
+    node = next((n for n in prov.find(lab) if n.name in running), None) if running else None
+    if node is not None:
+        with contextlib.suppress(SwarmLabError):
+            return _run_a_container(node, f"node {node.name} of lab {lab}")
     name = f"doctor-{os.getpid()}"
     try:
         test = Lab.up(name, 1, 0, form_swarm=False, quiet=True)
