@@ -26,9 +26,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 .venv/bin/ruff check swarmlab tests scripts
 .venv/bin/mypy
-# The suite runs in parallel lanes (pytest-xdist, one test module per unit of work; the VM
-# and Vagrant tiers share one: tests/conftest.py), then the tests that restart the host's
-# engine, alone.
+# The suite runs in parallel lanes: the VM lane (the vm, vagrant and hostvm tiers, whose
+# emulated VMs would starve each other side by side) is one pytest in the background; the
+# dind tiers run beside it in pytest-xdist lanes (one test module per unit of work:
+# tests/conftest.py). The tests that restart the host's engine come after the dind lanes,
+# alone among the dind tests, once the VM lane no longer uses the host's engine.
 # Arguments go straight to one pytest run instead: ./test.sh tests/unit -q
 mkdir -p test-artifacts
 times=test-artifacts/tier-times.jsonl spans=test-artifacts/test-spans.jsonl
@@ -40,7 +42,12 @@ phase() {  # phase NAME PYTEST-ARGS...: pytest's exit 5 (no test ran) is a failu
   local name=$1; shift
   echo "[swarmlab] tests: $name"
   set +e
-  .venv/bin/python -m pytest "$@"
+  if [ "${SWARMLAB_PYTEST_SIGINT:-}" = default ]; then
+    .venv/bin/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]])' "$@"
+  else
+    .venv/bin/python -m pytest "$@"
+  fi
   local rc=$?
   set -e
   if [ "$rc" -eq 5 ]; then
@@ -57,11 +64,34 @@ rc=0
 if [ $# -gt 0 ]; then
   phase "pytest $*" "$@" || rc=$?
 else
-  lanes=${SWARMLAB_TEST_LANES:-3}
-  phase "every tier in $lanes parallel lanes" -n "$lanes" --dist loadscope \
-    --no-loadscope-reorder -m "not host_engine" --durations=25 || rc=$?
-  phase "tests that restart the host's Docker engine (alone, last)" -m host_engine \
-    -p no:xdist --durations=5 || rc=$?
+  lanes=${SWARMLAB_TEST_LANES:-3}  # the VM lane and lanes-1 dind lanes (at least one)
+  dind=$((lanes > 2 ? lanes - 1 : 1))
+  vm_tiers=(tests/vm tests/vagrant tests/hostvm)
+  vm_log=test-artifacts/vm-lane.log engine_free=$PWD/test-artifacts/vm-lane-engine-free
+  rm -f "$engine_free"
+  echo "[swarmlab] tests: the VM lane (${vm_tiers[*]}) in the background, its output in $vm_log"
+  # Its own lane name (its labs end in -<suffix>v); SIGINT back to its default, so Ctrl-C
+  # stops it cleanly (a background job of a script starts with SIGINT ignored).
+  SWARMLAB_TEST_LANE=vm SWARMLAB_TEST_ENGINE_FREE=$engine_free SWARMLAB_PYTEST_SIGINT=default \
+    phase "the VM lane" "${vm_tiers[@]}" -p no:xdist -m "not host_engine" --durations=10 \
+    >"$vm_log" 2>&1 &
+  vm_pid=$!
+  phase "the dind tiers in $dind parallel lanes" -n "$dind" --dist loadscope \
+    --no-loadscope-reorder -m "not host_engine" "${vm_tiers[@]/#/--ignore=}" --durations=25 \
+    || rc=$?
+  # The VM lane loads images from the host's engine until its hostvm guest is set up.
+  if kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; then
+    echo "[swarmlab] waiting for the VM lane to stop using the host's engine ..."
+    while kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; do sleep 5; done
+  fi
+  phase "tests that restart the host's Docker engine (alone among the dind tests)" \
+    -m host_engine "${vm_tiers[@]/#/--ignore=}" -p no:xdist --durations=5 || rc=$?
+  if kill -0 "$vm_pid" 2>/dev/null; then
+    echo "[swarmlab] waiting for the VM lane (tail -f $vm_log) ..."
+  fi
+  wait "$vm_pid" || rc=$?
+  echo "[swarmlab] the VM lane's output ($vm_log):"
+  cat "$vm_log"
 fi
 .venv/bin/python scripts/test_summary.py "$times" "$((SECONDS - start))"
 if [ $# -eq 0 ] && ! .venv/bin/python scripts/leftovers.py check "$SWARMLAB_TEST_SUFFIX" \

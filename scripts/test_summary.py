@@ -1,8 +1,9 @@
 """Print the whole ./test.sh run's time per tier and its one closing count line.
 
-``./test.sh`` runs pytest in phases (the parallel lanes, then the tests that restart the
-host's engine, alone); each phase appends its tier rows (tests/conftest.py) to the
-JSON-lines file named on the command line. A tier in two phases adds up.
+``./test.sh`` runs pytest in phases (the VM lane in the background; the dind lanes, then
+the tests that restart the host's engine); each phase appends its tier rows
+(tests/conftest.py) to the JSON-lines file named on the command line. A tier in two phases
+adds up.
 """
 
 from __future__ import annotations

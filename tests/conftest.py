@@ -19,6 +19,7 @@ import pytest
 from swarmlab.spec import NAME_RE
 
 SUFFIX_ENV, PREFIX_ENV = "SWARMLAB_TEST_SUFFIX", "SWARMLAB_TEST_PREFIX"
+LANE_ENV = "SWARMLAB_TEST_LANE"  # the name of a lane that is a pytest of its own: vm
 _SUFFIX_RE = re.compile(r"^[a-z0-9]{0,6}$")
 _PREFIX_RE = re.compile(r"^([a-z][a-z0-9-]{0,3})?$")
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -44,13 +45,17 @@ def _from_env(var: str, rule: re.Pattern[str], default: str, what: str) -> str:
 def run_suffix() -> str:
     """This run's suffix: $SWARMLAB_TEST_SUFFIX (0-6 of a-z0-9; empty: none), else this
     process's id in base 36 (at most 5 characters). A chosen suffix gets the pytest-xdist
-    worker's number added (``ci4`` -> ``ci42`` in worker gw2), so the lanes of one run
-    never share a lab."""
+    worker's number added (``ci4`` -> ``ci42`` in worker gw2), or the first letter of
+    $SWARMLAB_TEST_LANE in a lane that is a pytest of its own (``ci4v`` in test.sh's VM
+    lane), so the lanes of one run never share a lab."""
     chosen = _from_env(SUFFIX_ENV, _SUFFIX_RE, "", "0 to 6 of a-z and 0-9")
     if os.environ.get(SUFFIX_ENV) is None:
         return _base36(os.getpid())
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return chosen + (_base36(int(worker[2:])) if worker[2:].isdigit() else "")
+    if worker[2:].isdigit():
+        return chosen + _base36(int(worker[2:]))
+    lane = os.environ.get(LANE_ENV, "")  # a lane of its own process (test.sh's VM lane: v)
+    return chosen + (lane[0] if lane[:1].isalpha() and lane.isascii() else "").lower()
 
 
 def run_prefix() -> str:
@@ -239,7 +244,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     tier = tier_of(report.nodeid)
     start, stop = getattr(report, "start", 0.0), getattr(report, "stop", 0.0)
     _SPANS.setdefault(tier, []).append((start, stop, report.duration))
-    worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+    worker = (getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+              or os.environ.get(LANE_ENV) or None)
     if worker and stop:
         lane = _LANES.setdefault(worker, {"start": start, "stop": stop, "busy": 0.0,
                                           "tiers": []})

@@ -23,11 +23,15 @@ def test_the_default_suffix_is_the_process_id_in_base_36(monkeypatch: pytest.Mon
 
 def test_the_suffix_and_prefix_can_be_chosen_and_are_checked(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("SWARMLAB_TEST_LANE", raising=False)
     monkeypatch.setenv("SWARMLAB_TEST_SUFFIX", "Ci42")
     assert run_suffix() == "ci42"
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")  # each lane has its own labs
     assert run_suffix() == "ci422"
     monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    monkeypatch.setenv("SWARMLAB_TEST_LANE", "vm")  # test.sh's VM lane, a pytest of its own
+    assert run_suffix() == "ci42v"
+    monkeypatch.delenv("SWARMLAB_TEST_LANE")
     monkeypatch.setenv("SWARMLAB_TEST_SUFFIX", "")
     assert run_suffix() == ""
     monkeypatch.setenv("SWARMLAB_TEST_PREFIX", "hq")
