@@ -55,3 +55,23 @@ def test_the_provider_boots_flavored_vms_with_more_cpus_from_a_kept_disk(cache: 
     assert f"-kernel {vmimage.current('host').kernel}" in line
     assert "-smp 1 " in " ".join(VmProvider()._argv("hv-u", rec, "tcg"))
     assert prov.base_disk == kept and VmProvider().base_disk is None
+
+
+def test_the_kept_hostvm_guest_follows_the_dependency_set_only(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set-up guest is kept per dependency set: pyproject.toml's other text (a marker's
+    description) keeps it; a changed dependency sets up a new one."""
+    import tomllib
+
+    from tests.hostvm import guest
+
+    text = (guest.ROOT / "pyproject.toml").read_text()
+    monkeypatch.setattr(guest, "ROOT", tmp_path)
+    (tmp_path / "pyproject.toml").write_text(text)
+    before = guest.key()
+    (tmp_path / "pyproject.toml").write_text(text.replace('markers = [',
+                                                          'markers = [\n    "x: y",'))
+    assert guest.key() == before
+    dep = tomllib.loads(text)["project"]["dependencies"][0]
+    (tmp_path / "pyproject.toml").write_text(text.replace(f'"{dep}"', f'"{dep}, !=0.0.1"', 1))
+    assert guest.key() != before
