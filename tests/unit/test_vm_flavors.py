@@ -75,3 +75,19 @@ def test_the_kept_hostvm_guest_follows_the_dependency_set_only(tmp_path: Path,
     dep = tomllib.loads(text)["project"]["dependencies"][0]
     (tmp_path / "pyproject.toml").write_text(text.replace(f'"{dep}"', f'"{dep}, !=0.0.1"', 1))
     assert guest.key() != before
+
+
+def test_the_guest_setup_makes_the_node_s_own_name_resolve_once(tmp_path: Path) -> None:
+    """At every boot: ``127.0.1.1 NAME`` in /etc/hosts if the name is not there yet."""
+    import subprocess
+
+    from swarmlab.images.vm_recipe import GUEST_SETUP
+
+    lines = GUEST_SETUP.splitlines()
+    start = lines.index("h=$(hostname)")
+    part = "\n".join(lines[start:start + 2]).replace("$(hostname)", "worker1")
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n")
+    for _ in range(2):  # a second boot adds nothing
+        subprocess.run(["sh", "-c", part.replace("/etc/hosts", str(hosts))], check=True)
+    assert hosts.read_text() == "127.0.0.1 localhost\n127.0.1.1 worker1\n"
