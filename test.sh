@@ -60,7 +60,8 @@ os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]])' "$@"
 # never touch each other's labs, and what this one left behind can be found.
 export SWARMLAB_TEST_SUFFIX=${SWARMLAB_TEST_SUFFIX:-r$(printf '%03x' $((RANDOM % 4096)))}
 .venv/bin/python scripts/leftovers.py before test-artifacts/vm-processes-before
-rc=0
+rc=0 interrupted=0
+trap 'interrupted=1' INT  # Ctrl-C: the running pytest (and the VM lane) clean up; no more start
 if [ $# -gt 0 ]; then
   phase "pytest $*" "$@" || rc=$?
 else
@@ -80,18 +81,29 @@ else
     --no-loadscope-reorder -m "not host_engine" "${vm_tiers[@]/#/--ignore=}" --durations=25 \
     || rc=$?
   # The VM lane loads images from the host's engine until its hostvm guest is set up.
-  if kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; then
+  if [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; then
     echo "[swarmlab] waiting for the VM lane to stop using the host's engine ..."
-    while kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; do sleep 5; done
+    while [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]
+    do sleep 5; done
   fi
-  phase "tests that restart the host's Docker engine (alone among the dind tests)" \
-    -m host_engine "${vm_tiers[@]/#/--ignore=}" -p no:xdist --durations=5 || rc=$?
+  if [ "$interrupted" = 0 ]; then
+    phase "tests that restart the host's Docker engine (alone among the dind tests)" \
+      -m host_engine "${vm_tiers[@]/#/--ignore=}" -p no:xdist --durations=5 || rc=$?
+  fi
   if kill -0 "$vm_pid" 2>/dev/null; then
     echo "[swarmlab] waiting for the VM lane (tail -f $vm_log) ..."
   fi
-  wait "$vm_pid" || rc=$?
+  while :; do  # a Ctrl-C ends a wait early: wait again until the lane has cleaned up
+    wait "$vm_pid" && vm_rc=0 || vm_rc=$?
+    kill -0 "$vm_pid" 2>/dev/null || break
+  done
+  [ "$vm_rc" -eq 0 ] || rc=$vm_rc
   echo "[swarmlab] the VM lane's output ($vm_log):"
   cat "$vm_log"
+fi
+if [ "$interrupted" = 1 ]; then
+  echo "[swarmlab] interrupted (Ctrl-C): the tests after that point did not run." >&2
+  rc=130
 fi
 .venv/bin/python scripts/test_summary.py "$times" "$((SECONDS - start))"
 if [ $# -eq 0 ] && ! .venv/bin/python scripts/leftovers.py check "$SWARMLAB_TEST_SUFFIX" \
