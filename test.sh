@@ -81,10 +81,12 @@ else
     --no-loadscope-reorder -m "not host_engine" "${vm_tiers[@]/#/--ignore=}" --durations=25 \
     || rc=$?
   # The VM lane loads images from the host's engine until its hostvm guest is set up.
-  if [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; then
+  vm_lane_needs_engine() {
+    [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]
+  }
+  if vm_lane_needs_engine; then
     echo "[swarmlab] waiting for the VM lane to stop using the host's engine ..."
-    while [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]
-    do sleep 5; done
+    while vm_lane_needs_engine; do sleep 5 || true; done  # (a Ctrl-C ends the sleep)
   fi
   if [ "$interrupted" = 0 ]; then
     phase "tests that restart the host's Docker engine (alone among the dind tests)" \
