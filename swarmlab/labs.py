@@ -14,6 +14,7 @@ from swarmlab.checks import CheckResult, Report, run_checks
 from swarmlab.errors import ClusterNotFound, SpecError
 from swarmlab.history import HISTORY_FILE
 from swarmlab.i18n import set_language
+from swarmlab.images.build import lab_image_tags
 from swarmlab.lab import Lab
 from swarmlab.node import Node
 from swarmlab.parallel import parallel
@@ -72,16 +73,20 @@ def start_lab(lab_id: str, name: str | None = None, quiet: bool = False,
     if prov_lab is None:
         lab = Lab.up(name, shape.managers, shape.workers, form_swarm=shape.swarm, quiet=quiet)
         changes = ["created the cluster"]
+        lab.lab_id = key
+        if set(lab_image_tags(key)) - set(lab_image_tags()):  # images only this lab uses
+            pipeline.load_images(lab, steps)
     else:
         lab = prov_lab
+        lab.lab_id = key
         spec = ClusterSpec(lab.name, shape.managers, shape.workers)
         pipeline.prepare_images(lab, steps)
         changes = pipeline.ensure_machines(lab, spec, steps, exact=True)
         changes += pipeline.start_stopped(lab, steps)
         changes += _reset_swarm(lab, shape, steps)
-        pipeline.load_images(lab, steps)  # new nodes, and a cluster made before a kit update
+        # New nodes, a cluster made before a kit update, and the images only this lab uses.
+        pipeline.load_images(lab, steps)
     lab.params = {**json.loads(os.environ.get(PARAMS_ENV) or "{}"), **params}
-    lab.lab_id = key
     lab._note("prepared")  # the lab's session starts: checks look for evidence from here on
     steps.say("[swarmlab] " + ("; ".join(changes) if changes else "nothing to change")
               + f". Ready in {steps.elapsed:.1f}s: {', '.join(lab.node_names)}")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from swarmlab import swarm
 from swarmlab.errors import SwarmLabError
-from swarmlab.images.build import LAB_IMAGE_TAGS
+from swarmlab.images.build import lab_image_tags
 from swarmlab.node import Node
 from swarmlab.parallel import parallel
 from swarmlab.progress import Steps
@@ -108,12 +108,14 @@ def prepare_images(lab: Lab, steps: Steps) -> list[str]:
 
 
 def load_images(lab: Lab, steps: Steps, nodes: Sequence[Node] | None = None) -> list[str]:
-    """Load the lab images a node lacks: into ``nodes``, or every running node."""
+    """Load the lab images a node lacks (those of the lab the cluster was prepared for,
+    ``lab.lab_id``): into ``nodes``, or every running node."""
+    tags = list(lab_image_tags(lab.lab_id))
     with steps.step("lab images present in every node"):
         if nodes is None:
-            lab.load(list(LAB_IMAGE_TAGS))
+            lab.load(tags)
         else:
-            lab.provider.load_images(list(nodes), list(LAB_IMAGE_TAGS))
+            lab.provider.load_images(list(nodes), tags)
     return []
 
 
@@ -122,8 +124,8 @@ def load_beside(lab: Lab, steps: Steps, swarm_step: Step | None, load: bool,
     """Load images into every node while ``swarm_step`` runs: they do not depend on each
     other (images are built before, by ``prepare_images``)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(lab.provider.load_images, lab.nodes, list(LAB_IMAGE_TAGS)) \
-            if load else None
+        loading = pool.submit(lab.provider.load_images, lab.nodes,
+                              list(lab_image_tags(lab.lab_id))) if load else None
         changes = swarm_step(lab, steps) if swarm_step else []
         if loading is not None:
             with steps.step(title):

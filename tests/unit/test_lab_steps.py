@@ -31,6 +31,7 @@ class RecordingProvider:
         self.calls: list[str] = []
         self.existing = existing or []
         self.fail_at = fail_at
+        self.loaded: list[list[str]] = []
 
     def _maybe_fail(self, step):
         self.calls.append(step)
@@ -59,6 +60,7 @@ class RecordingProvider:
 
     def load_images(self, nodes, tags):
         self._maybe_fail("load")
+        self.loaded.append(list(tags))
 
     def delete(self, lab):
         self.calls.append("delete")
@@ -82,6 +84,23 @@ def test_up_creates_machines_then_loads_images_then_forms_the_swarm(fake_swarm):
     lab = Lab.up("t-order", provider_obj=prov, quiet=True)
     assert prov.calls == ["create", "load"] and fake_swarm == ["form", "ready"]
     assert lab.node_names == ["manager1", "worker1", "worker2"]
+
+
+def test_up_loads_what_every_lab_uses_and_lab_12_adds_its_registry(fake_swarm):
+    """Not the 27 MB registry image into every node at ``up`` (most of the image step on
+    an emulated VM): only a cluster prepared for lab 12 gets it."""
+    from swarmlab import pipeline
+    from swarmlab.images.build import LAB_IMAGE_TAGS, lab_image_tags
+    from swarmlab.progress import Steps
+
+    prov = RecordingProvider()
+    lab = Lab.up("t-images", provider_obj=prov, quiet=True)
+    assert "swarmlab/web:v1" in prov.loaded[0] and "swarmlab/registry:latest" not in prov.loaded[0]
+    assert set(lab_image_tags("12")) == set(LAB_IMAGE_TAGS) > set(lab_image_tags("03"))
+    lab.lab_id = "12"  # as start_lab("12") marks it
+    prov.existing = lab.nodes
+    pipeline.load_images(lab, Steps(quiet=True))
+    assert "swarmlab/registry:latest" in prov.loaded[-1]
 
 
 def test_no_swarm_start_state_skips_formation(fake_swarm):
