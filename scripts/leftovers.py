@@ -6,8 +6,9 @@ folders, and qemu, VDE or libvirt processes. Prints each and exits 1 if there is
                                     in a pytest-xdist lane, see tests/conftest.py) and VM
                                     processes that were not running before
 
-Only the run's own labs and processes are looked at, so other labs and VMs on the same
-machine are neither counted nor touched (this only reads).
+The dind provider's ``--privileged`` probe containers count too (one lives a second or
+two). Otherwise only the run's own labs and processes are looked at, so other labs and VMs
+on the same machine are neither counted nor touched (this only reads).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import docker
 from swarmlab.paths import cache_root
 
 LABEL = "io.swarmlab.lab"
+PROBE = "-probe-"  # the dind provider's --privileged probe: lives a second, never kept
 
 
 def ours(suffix: str) -> re.Pattern[str]:
@@ -42,7 +44,7 @@ def docker_leftovers(mine: re.Pattern[str]) -> list[str]:
         for obj in items:
             lab = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels")
                    or {}).get(LABEL, "")
-            if mine.search(lab):
+            if mine.search(lab) or lab == PROBE:
                 found.append(f"{kind} {obj.name} (lab {lab})")
     return found
 

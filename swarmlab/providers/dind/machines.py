@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import time
 from typing import Any
 
 import docker.errors
@@ -104,19 +106,38 @@ def privileged_works(client: Any) -> bool:
     return _PRIVILEGE_CACHE[key]
 
 
+PROBE_MAX_AGE_S = 120  # a probe lives a second or two: an older one was left by an interrupt
+
+
 def _probe_privileged(client: Any) -> bool:
+    """Run ``true`` in a ``--privileged`` container. The container is named before it is
+    made, so an interrupt (Ctrl-C in ``swarmlab up``) while the engine is still making it
+    can remove it by name; one the engine finished after that is removed by the next
+    probe (``_remove_stale_probes``)."""
     api = client.api
-    probe = api.create_container(
-        NODE.tag, entrypoint=["true"], labels={L.KIND: "probe", L.LAB: "-probe-"},
-        host_config=api.create_host_config(privileged=True, network_mode="none"),
-    )
+    _remove_stale_probes(api)
+    name = f"swarmlab-probe-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     try:
-        api.start(probe["Id"])
-        return api.wait(probe["Id"], timeout=30).get("StatusCode") == 0
+        api.create_container(
+            NODE.tag, name=name, entrypoint=["true"],
+            labels={L.KIND: "probe", L.LAB: "-probe-"},
+            host_config=api.create_host_config(privileged=True, network_mode="none"),
+        )
+        api.start(name)
+        return api.wait(name, timeout=30).get("StatusCode") == 0
     except docker.errors.APIError:
         return False
     finally:
-        api.remove_container(probe["Id"], v=True, force=True)
+        with contextlib.suppress(docker.errors.APIError):
+            api.remove_container(name, v=True, force=True)
+
+
+def _remove_stale_probes(api: Any) -> None:
+    now = time.time()
+    for c in api.containers(all=True, filters={"label": f"{L.KIND}=probe"}):
+        if now - float(c.get("Created", now)) > PROBE_MAX_AGE_S:
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_container(c["Id"], v=True, force=True)
 
 
 def _capability_opts() -> dict[str, Any]:
