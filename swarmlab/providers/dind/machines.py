@@ -118,15 +118,16 @@ def _probe_privileged(client: Any) -> bool:
     _remove_stale_probes(api)
     name = f"swarmlab-probe-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     try:
-        api.create_container(
+        api.create_container(  # an error here is the caller's (no node image, no engine)
             NODE.tag, name=name, entrypoint=["true"],
             labels={L.KIND: "probe", L.LAB: "-probe-"},
             host_config=api.create_host_config(privileged=True, network_mode="none"),
         )
-        api.start(name)
-        return api.wait(name, timeout=30).get("StatusCode") == 0
-    except docker.errors.APIError:
-        return False
+        try:
+            api.start(name)
+            return api.wait(name, timeout=30).get("StatusCode") == 0
+        except docker.errors.APIError:  # refused to start privileged: the answer is no
+            return False
     finally:
         with contextlib.suppress(docker.errors.APIError):
             api.remove_container(name, v=True, force=True)
