@@ -21,9 +21,9 @@ from pathlib import Path
 import docker
 
 from swarmlab.paths import cache_root
+from swarmlab.providers.labels import PROBE_LAB
 
 LABEL = "io.swarmlab.lab"
-PROBE = "-probe-"  # the dind provider's --privileged probe: lives a second, never kept
 
 
 def ours(suffix: str) -> re.Pattern[str]:
@@ -44,7 +44,7 @@ def docker_leftovers(mine: re.Pattern[str]) -> list[str]:
         for obj in items:
             lab = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels")
                    or {}).get(LABEL, "")
-            if mine.search(lab) or lab == PROBE:
+            if mine.search(lab) or lab == PROBE_LAB:  # a probe lives a second, never kept
                 found.append(f"{kind} {obj.name} (lab {lab})")
     return found
 

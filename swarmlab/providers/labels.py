@@ -5,6 +5,7 @@ ROLE = "io.swarmlab.role"
 NODE = "io.swarmlab.node"
 ADDRESS = "io.swarmlab.address"
 KIND = "io.swarmlab.kind"  # node | network | volume | probe
+PROBE_LAB = "-probe-"  # the LAB of the dind provider's --privileged probe (never a lab's)
 PROVIDER = "io.swarmlab.provider"
 IMAGE_HASH = "io.swarmlab.node-image"
 

@@ -120,7 +120,7 @@ def _probe_privileged(client: Any) -> bool:
     try:
         api.create_container(  # an error here is the caller's (no node image, no engine)
             NODE.tag, name=name, entrypoint=["true"],
-            labels={L.KIND: "probe", L.LAB: "-probe-"},
+            labels={L.KIND: "probe", L.LAB: L.PROBE_LAB},
             host_config=api.create_host_config(privileged=True, network_mode="none"),
         )
         try:
