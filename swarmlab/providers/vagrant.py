@@ -144,8 +144,10 @@ class VagrantProvider(SshProvider):
         finally:
             watchdog.cancel()
         if proc.returncode == -signal.SIGKILL:
-            raise ProviderError(f"`vagrant {' '.join(args)}` took over {timeout:.0f}s and was "
-                                "stopped. `vagrant status` in vagrant/ shows where it was.")
+            raise ProviderError(
+                f"`vagrant {' '.join(args)}` took over {timeout:.0f}s and was stopped; its "
+                "last lines:\n" + "\n".join(without_backtrace(lines)[-15:])
+                + "\n`vagrant status` in vagrant/ shows where each machine was.")
         out = "\n".join(lines)
         if check and proc.returncode != 0:
             raise ProviderError(

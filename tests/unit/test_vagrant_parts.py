@@ -235,8 +235,9 @@ def test_a_silent_hung_vagrant_is_stopped_at_its_time_limit(tmp_path, monkeypatc
     from swarmlab.errors import ProviderError
 
     prov = fake_vagrant(tmp_path, monkeypatch, "echo '==> manager1: Booting'; exec sleep 30")
-    with pytest.raises(ProviderError, match="took over 1s"):
+    with pytest.raises(ProviderError, match="took over 1s") as err:
         prov._vagrant("vgu", ["up"], timeout=1)
+    assert "==> manager1: Booting" in str(err.value)  # where it was when it stopped
 
 
 def test_a_failed_destroy_keeps_the_record_so_down_can_try_again(tmp_path, monkeypatch):

@@ -10,10 +10,12 @@
 #   tests start (eth2), with the Vagrantfile's addresses, set from the kernel command line.
 # Inputs (environment): SWARMLAB_CI_PORT_BASE (SSH ports PORT_BASE+i, tunnel ports
 # PORT_BASE+100+i, all on 127.0.0.1), SWARMLAB_CI_VDE (the switch socket folder),
-# SWARMLAB_CI_POOL (the libvirt storage pool's folder).
+# SWARMLAB_CI_POOL (the libvirt storage pool's folder), SWARMLAB_CI_CONSOLES (a folder for
+# each VM's serial console, NAME.log: what a test that fails shows of a VM's boot).
 port_base = Integer(ENV.fetch("SWARMLAB_CI_PORT_BASE"))
 vde = ENV.fetch("SWARMLAB_CI_VDE")
 pool = ENV.fetch("SWARMLAB_CI_POOL")
+consoles = ENV.fetch("SWARMLAB_CI_CONSOLES")
 insecure = File.read(File.join(Vagrant.source_root, "keys", "vagrant.pub")).split[0, 2].join(":")
 
 Vagrant.configure("2") do |config|
@@ -34,6 +36,7 @@ Vagrant.configure("2") do |config|
         lv.cpu_model = "qemu64"
         lv.cpu_fallback = "allow"
         lv.storage_pool_path = pool
+        lv.serial type: "file", source: { path: File.join(consoles, "#{name}.log") }
         lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 " \
                       "mitigations=off quiet loglevel=3 systemd.hostname=#{name} " \
                       "swarmlab.addr=eth0:#{tunnel_ip}/32 swarmlab.addr=eth1:10.0.2.15/24 " \

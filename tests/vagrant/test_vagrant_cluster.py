@@ -96,7 +96,8 @@ def host(tmp_path_factory):
                              text=True)
     assert started.returncode == 0, started.stdout + started.stderr
     ours = "already answers" not in started.stdout
-    switch = work / "switch"
+    switch, consoles = work / "switch", work / "consoles"
+    consoles.mkdir()
     subprocess.run(["vde_switch", "--sock", str(switch), "--daemon",
                     "--pidfile", str(work / "switch.pid")], check=True)
     env = {
@@ -104,6 +105,7 @@ def host(tmp_path_factory):
         "SWARMLAB_CI_PORT_BASE": str(free_ports(3, copies=(0, 100))),
         "SWARMLAB_CI_VDE": str(switch),
         "SWARMLAB_CI_POOL": str(pool),
+        "SWARMLAB_CI_CONSOLES": str(consoles),
         "SWARMLAB_BOX": box.BOX_NAME,
         "VAGRANT_DEFAULT_PROVIDER": "libvirt",
     }
