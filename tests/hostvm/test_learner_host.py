@@ -105,6 +105,10 @@ def test_lab_00_fails_as_shipped_and_passes_with_its_solutions(guest: g.Guest) -
     res = guest.timed("lab 00 notebook both ways",
                       f"cd {g.CHECKOUT} && .venv/bin/python -m tests.notebooks.harness "
                       f"00-welcome {LAB}", timeout=2400)
+    # Each run's time and slowest cells, kept with the tier's figures (last-figures.json).
+    guest.figures["lab 00 runs"] = " | ".join(
+        line.strip() for line in res.stdout.splitlines()
+        if line.startswith("[notebook]") or "slowest:" in line)
     assert res.ok and "00-welcome: both ways as expected" in res.stdout, res.stdout[-3000:]
 
 
