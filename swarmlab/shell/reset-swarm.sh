@@ -9,12 +9,14 @@ for s in $(docker config ls --format '{{.Name}}'); do docker config rm "$s" >/de
 for n in $(docker network ls --filter driver=overlay --format '{{.Name}}'); do
   [ "$n" = ingress ] || { docker network rm "$n" >/dev/null 2>&1 && echo "network $n"; }
 done
-for id in $(docker node ls -q); do
-  h=$(docker node inspect -f '{{.Description.Hostname}}' "$id")
-  for l in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do
+# Every node in one inspect (each docker command is a process start: 0.5-1 s on an
+# emulated CPU): ID, host name, availability, then its label keys.
+docker node inspect -f '{{.ID}} {{.Description.Hostname}} {{.Spec.Availability}}{{range $k, $v := .Spec.Labels}} {{$k}}{{end}}' \
+  $(docker node ls -q) 2>/dev/null |
+while read -r id h a labels; do
+  for l in $labels; do
     docker node update --label-rm "$l" "$id" >/dev/null && echo "label $l on $h"
   done
-  a=$(docker node inspect -f '{{.Spec.Availability}}' "$id")
   [ "$a" = active ] || { docker node update --availability active "$id" >/dev/null && echo "$h back to active (was $a)"; }
 done
 if [ "$(docker info -f '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}' 2>/dev/null)" = true ]; then

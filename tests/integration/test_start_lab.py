@@ -34,6 +34,7 @@ def test_leftovers_of_other_labs_are_cleared(cleanup, capsys):
     lab = start_lab("10", name=NAME)
     out = capsys.readouterr().out
     assert "service old" in out and "secret oldsecret" in out and "worker2 back to active" in out
+    assert "label disk on worker1" in out
     assert _manager_sees(lab, "service") == [] and _manager_sees(lab, "secret") == []
     labels = m.run("docker node inspect -f '{{.Spec.Labels}}' worker1").stdout.strip()
     assert labels == "map[]"
