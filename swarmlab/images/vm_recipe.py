@@ -67,9 +67,6 @@ h=$(hostname)
 grep -qw -- "$h" /etc/hosts || printf '127.0.1.1 %s\\n' "$h" >> /etc/hosts
 dhcp=/etc/network/interfaces.d/swarmlab-eth0
 if [ -z "$eth0" ]; then
-  # ifupdown (after this) needs eth0 to exist: a NIC whose driver udev loads comes later.
-  i=0; while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 600 ]; do
-    sleep 0.1; i=$((i+1)); done
   printf 'auto eth0\\niface eth0 inet dhcp\\n' > "$dhcp"
 else
   rm -f "$dhcp"
@@ -84,13 +81,11 @@ k=/etc/ssh/ssh_host_ed25519_key
 exit 0
 """
 
-# It waits for no device unit: the initrd loads virtio_net, so the NICs exist before
-# systemd starts, and the script waits for a named interface itself. Waiting for udev to
-# announce eth0 put udev's whole coldplug (9-15 s under TCG) before sshd and dockerd.
 GUEST_UNIT = """[Unit]
 Description=swarmlab node setup (addresses, lab key, host keys)
 DefaultDependencies=no
-After=local-fs.target
+After=systemd-udev-settle.service local-fs.target sys-subsystem-net-devices-eth0.device
+Wants=sys-subsystem-net-devices-eth0.device
 Before=network.target networking.service ssh.service docker.service containerd.service
 
 [Service]
@@ -116,11 +111,7 @@ FILES: dict[str, str] = {
     "etc/systemd/journald.conf.d/swarmlab.conf": "[Journal]\nStorage=volatile\n",
     # A small initrd with only what finds the root disk: it is unpacked at every boot.
     "etc/initramfs-tools/conf.d/swarmlab.conf": "MODULES=list\n",
-    "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\nvirtio_net\n",
-    # Package installs are done: the first boot need not run ldconfig, rebuild the journal
-    # catalog and the like (ConditionNeedsUpdate= compares /usr with these files' times).
-    "etc/.updated": "",
-    "var/.updated": "",
+    "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\n",
     "etc/hosts": "127.0.0.1 localhost\n",
     # ifupdown: the DHCP of eth0 (see GUEST_SETUP) and Vagrant's private networks.
     "etc/network/interfaces":
@@ -134,10 +125,6 @@ MASK = (
     "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
     "fstrim.timer", "getty@tty1.service", "systemd-networkd-wait-online.service",
     "modprobe@drm.service", "modprobe@efi_pstore.service", "modprobe@fuse.service",
-    # File systems and static device nodes nothing in a node uses (debugfs, tracefs,
-    # hugetlbfs, configfs, /dev/fuse and friends); each costs a second of boot under TCG.
-    "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "dev-hugepages.mount",
-    "sys-kernel-config.mount", "modprobe@configfs.service", "kmod-static-nodes.service",
 )
 
 
