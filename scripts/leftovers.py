@@ -21,9 +21,8 @@ from pathlib import Path
 import docker
 
 from swarmlab.paths import cache_root
+from swarmlab.providers.labels import LAB as LABEL
 from swarmlab.providers.labels import PROBE_LAB
-
-LABEL = "io.swarmlab.lab"
 
 
 def ours(suffix: str) -> re.Pattern[str]:

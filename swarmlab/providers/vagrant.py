@@ -143,16 +143,16 @@ class VagrantProvider(SshProvider):
             raise
         finally:
             watchdog.cancel()
+        last = "\n".join(without_backtrace(lines)[-15:])  # what an error shows of vagrant
         if proc.returncode == -signal.SIGKILL:
             raise ProviderError(
                 f"`vagrant {' '.join(args)}` took over {timeout:.0f}s and was stopped; its "
-                "last lines:\n" + "\n".join(without_backtrace(lines)[-15:])
-                + "\n`vagrant status` in vagrant/ shows where each machine was.")
+                f"last lines:\n{last}\n`vagrant status` in vagrant/ shows where each machine "
+                "was.")
         out = "\n".join(lines)
         if check and proc.returncode != 0:
             raise ProviderError(
-                f"`vagrant {' '.join(args)}` failed (exit {proc.returncode}):\n"
-                + "\n".join(without_backtrace(lines)[-15:])
+                f"`vagrant {' '.join(args)}` failed (exit {proc.returncode}):\n{last}"
                 + "\nHint: see vagrant/README.md, Troubleshooting; `swarmlab doctor` checks "
                 "the host."
             )
