@@ -4,7 +4,8 @@ their probes (the client's tally, the tasks' health) replayed as the real nodes 
 from __future__ import annotations
 
 from swarmlab.checks import CheckResult, Status
-from tests.unit.evidence import judge, replay
+from tests.fixtures.recorded import replayed
+from tests.unit.evidence import edited, judge, on_snapshot, replay
 
 
 def check(check_id: str, snap: str) -> CheckResult:
@@ -74,6 +75,30 @@ def test_start_first_still_on_v2_fails():
 def test_auto_rollback_passes_when_the_swarm_undid_the_broken_update():
     res = check("13.auto-rollback", "web-broken-auto-rollback")
     assert res.passed and "by itself" in res.message
+
+
+def _rollback_monitored(raw: dict) -> None:
+    """The cluster seconds before the rollback ended: its v1 task made and running, the
+    rollback in its monitor window, no task left to replace (a state a full run caught)."""
+    for svc in raw["services"]["body"]:
+        if svc["Spec"]["Name"] == "web":
+            svc["UpdateStatus"].update(State="rollback_started",
+                                       StartedAt="2026-12-02T18:39:45.0Z")
+            svc["UpdateStatus"].pop("CompletedAt", None)
+
+
+def test_auto_rollback_waits_for_the_rollback_s_monitor_window():
+    done = "web-broken-auto-rollback"
+    res = on_snapshot("13.auto-rollback", edited(done, _rollback_monitored), replayed(done),
+                      read_again=edited(done, lambda raw: None), settle_s=5)
+    assert res.passed, str(res)
+
+
+def test_auto_rollback_that_does_not_end_fails_saying_so():
+    done = "web-broken-auto-rollback"
+    started = edited(done, _rollback_monitored)
+    fails(on_snapshot("13.auto-rollback", started, replayed(done), read_again=started,
+                      settle_s=1), "has not finished (rollback_started)", "check again")
 
 
 def test_auto_rollback_with_the_default_pause_fails():
