@@ -194,7 +194,9 @@ class Lab:
         n = self.node(node)
         self.provider.start(self.name, node)
         self._note("start", node)
-        if wait and swarm.swarm_state(n) == "active":
+        # A node that was in the swarm says "pending" until it has reached a manager again
+        # (seconds after its engine answers on a VM under load): wait for Ready then too.
+        if wait and swarm.swarm_state(n) in ("active", "pending"):
             self.wait_ready([n], timeout=timeout)
 
     def _note(self, kind: str, node: str = "") -> None:
