@@ -26,11 +26,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 .venv/bin/ruff check swarmlab tests scripts
 .venv/bin/mypy
-# The suite runs in parallel lanes: two VM lanes (the vm and hostvm tiers; the vagrant
-# tier), each one pytest in the background; the dind tiers run beside them in pytest-xdist
-# lanes (one test module per unit of work:
+# The suite runs in parallel lanes: the VM lane (the vm, vagrant and hostvm tiers, whose
+# emulated VMs would starve each other side by side) is one pytest in the background; the
+# dind tiers run beside it in pytest-xdist lanes (one test module per unit of work:
 # tests/conftest.py). The tests that restart the host's engine come after the dind lanes,
-# alone among the dind tests, once the VM lanes no longer use the host's engine.
+# alone among the dind tests, once the VM lane no longer uses the host's engine.
 # Arguments go straight to one pytest run instead: ./test.sh tests/unit -q
 mkdir -p test-artifacts
 times=test-artifacts/tier-times.jsonl spans=test-artifacts/test-spans.jsonl
@@ -70,56 +70,41 @@ else
   # lanes done at 16:48 instead of 23:00, the suite 23:45 instead of 25:18).
   lanes=${SWARMLAB_TEST_LANES:-4}
   dind=$((lanes > 2 ? lanes - 1 : 1))
-  # Two VM lanes: the kit's own VMs (the vm tier, then the hostvm guest) and the Vagrant
-  # tier's libvirt VMs. One lane for all three took 26 min on this machine, 8 of them
-  # after the dind lanes had ended, with a core idle.
   vm_tiers=(tests/vm tests/vagrant tests/hostvm)
-  engine_free=$PWD/test-artifacts/vm-lane-engine-free
+  vm_log=test-artifacts/vm-lane.log engine_free=$PWD/test-artifacts/vm-lane-engine-free
   rm -f "$engine_free"
-  vm_lane() {  # vm_lane NAME LOG TIERS...: one VM lane, a pytest in the background
-    local name=$1 log=$2; shift 2
-    echo "[swarmlab] tests: the $name lane ($*) in the background, its output in $log"
-    # Its own lane name (its labs end in -<suffix><first letter>); SIGINT back to its
-    # default, so Ctrl-C stops it cleanly (a background job of a script ignores SIGINT).
-    SWARMLAB_TEST_LANE=$name SWARMLAB_TEST_ENGINE_FREE=$engine_free \
-      SWARMLAB_PYTEST_SIGINT=default phase "the $name lane" "$@" -p no:xdist \
-      -m "not host_engine" --durations=10 >"$log" 2>&1 &
-  }
-  vm_log=test-artifacts/vm-lane.log lv_log=test-artifacts/libvirt-lane.log
-  vm_lane vm "$vm_log" tests/vm tests/hostvm
+  echo "[swarmlab] tests: the VM lane (${vm_tiers[*]}) in the background, its output in $vm_log"
+  # Its own lane name (its labs end in -<suffix>v); SIGINT back to its default, so Ctrl-C
+  # stops it cleanly (a background job of a script starts with SIGINT ignored).
+  SWARMLAB_TEST_LANE=vm SWARMLAB_TEST_ENGINE_FREE=$engine_free SWARMLAB_PYTEST_SIGINT=default \
+    phase "the VM lane" "${vm_tiers[@]}" -p no:xdist -m "not host_engine" --durations=10 \
+    >"$vm_log" 2>&1 &
   vm_pid=$!
-  vm_lane libvirt "$lv_log" tests/vagrant
-  lv_pid=$!
   phase "the dind tiers in $dind parallel lanes" -n "$dind" --dist loadscope \
     --no-loadscope-reorder -m "not host_engine" "${vm_tiers[@]/#/--ignore=}" --durations=25 \
     || rc=$?
-  # The vm lane loads images from the host's engine until its hostvm guest is set up; the
-  # libvirt lane at each of its lab's ups (its last, near its end).
+  # The VM lane loads images from the host's engine until its hostvm guest is set up.
   vm_lane_needs_engine() {
-    [ "$interrupted" = 0 ] && { kill -0 "$lv_pid" 2>/dev/null ||
-      { kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]; }; }
+    [ "$interrupted" = 0 ] && kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$engine_free" ]
   }
   if vm_lane_needs_engine; then
-    echo "[swarmlab] waiting for the VM lanes to stop using the host's engine ..."
+    echo "[swarmlab] waiting for the VM lane to stop using the host's engine ..."
     while vm_lane_needs_engine; do sleep 5 || true; done  # (a Ctrl-C ends the sleep)
   fi
   if [ "$interrupted" = 0 ]; then
     phase "tests that restart the host's Docker engine (alone among the dind tests)" \
       -m host_engine "${vm_tiers[@]/#/--ignore=}" -p no:xdist --durations=5 || rc=$?
   fi
-  for lane in vm:$vm_pid:$vm_log libvirt:$lv_pid:$lv_log; do
-    IFS=: read -r name pid log <<<"$lane"
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "[swarmlab] waiting for the $name lane (tail -f $log) ..."
-    fi
-    while :; do  # a Ctrl-C ends a wait early: wait again until the lane has cleaned up
-      wait "$pid" && lane_rc=0 || lane_rc=$?
-      kill -0 "$pid" 2>/dev/null || break
-    done
-    [ "$lane_rc" -eq 0 ] || rc=$lane_rc
-    echo "[swarmlab] the $name lane's output ($log):"
-    cat "$log"
+  if kill -0 "$vm_pid" 2>/dev/null; then
+    echo "[swarmlab] waiting for the VM lane (tail -f $vm_log) ..."
+  fi
+  while :; do  # a Ctrl-C ends a wait early: wait again until the lane has cleaned up
+    wait "$vm_pid" && vm_rc=0 || vm_rc=$?
+    kill -0 "$vm_pid" 2>/dev/null || break
   done
+  [ "$vm_rc" -eq 0 ] || rc=$vm_rc
+  echo "[swarmlab] the VM lane's output ($vm_log):"
+  cat "$vm_log"
 fi
 if [ "$interrupted" = 1 ]; then
   echo "[swarmlab] interrupted (Ctrl-C): the tests after that point did not run." >&2
