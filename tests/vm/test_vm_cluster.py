@@ -154,7 +154,8 @@ def test_the_ssh_provider_runs_the_same_vms_from_an_inventory(vmlab, tmp_path):
     try:
         # Reached through 127.0.0.1 forwards: the kit must pick eth1, not the NAT eth0.
         assert [n.address for n in lab.nodes] == [n.address for n in vmlab.nodes]
-        assert lab.check("01.init").status.name == "PASS"
+        res = lab.check("01.init")
+        assert res.status.name == "PASS", str(res)
         assert {n.hostname for n in lab.snapshot().nodes} == {"manager1", "worker1"}
     finally:
         lab.down(quiet=True)  # leaves the swarm on the VMs: keep this test last
