@@ -37,7 +37,7 @@ Vagrant.configure("2") do |config|
         lv.cpu_fallback = "allow"
         lv.storage_pool_path = pool
         lv.serial type: "file", source: { path: File.join(consoles, "#{name}.log") }
-        lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 " \
+        lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 panic=5 " \
                       "mitigations=off quiet loglevel=3 systemd.hostname=#{name} " \
                       "swarmlab.addr=eth0:#{tunnel_ip}/32 swarmlab.addr=eth1:10.0.2.15/24 " \
                       "swarmlab.gw=10.0.2.2 swarmlab.addr=eth2:#{ip}/24 swarmlab.key=#{insecure}"

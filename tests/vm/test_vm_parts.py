@@ -57,7 +57,7 @@ def test_the_qemu_command_line_is_private_and_offline(cache):
     append = argv[argv.index("-append") + 1]
     for word in ("apparmor=0", "systemd.hostname=worker2", "swarmlab.addr=eth1:192.168.77.102/24",
                  "swarmlab.addr=eth0:10.0.2.15/24", "swarmlab.gw=10.0.2.2",
-                 "net.ifnames=0"):
+                 "net.ifnames=0", "panic=5"):
         assert word in append.split()
     key = next(w for w in append.split() if w.startswith("swarmlab.key="))
     assert key.count(":") == 1 and " " not in key
