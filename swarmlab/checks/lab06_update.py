@@ -4,7 +4,7 @@ whether it is still moving, its state and policy, and when each task of it start
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext
-from swarmlab.checks.services import in_motion
+from swarmlab.checks.services import UPDATE_UNDER_WAY, in_motion
 from swarmlab.checks.times import created, running_since, seconds_text
 from swarmlab.i18n import _
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
@@ -25,7 +25,7 @@ def moving(ctx: CheckContext, snap: Snapshot, name: str) -> bool:
         return False  # nothing changes until someone acts
     if svc is not None and svc.image == ctx.params["broken_image"] and state == "completed":
         return False  # an update that carried on: broken tasks restart for ever
-    return state in ("updating", "rollback_started") or in_motion(snap, name)
+    return state in UPDATE_UNDER_WAY or in_motion(snap, name)
 
 
 def update_state(svc: ServiceInfo) -> str:

@@ -14,7 +14,7 @@ from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs, swarm_problem
 from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import settled
-from swarmlab.checks.services import STARTING
+from swarmlab.checks.services import STARTING, update_under_way
 from swarmlab.checks.workload import (
     in_motion,
     lab_node,
@@ -55,12 +55,13 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
     if problem is not None:
         return problem
     # Rejected tasks of the local image retry for ever: wait for an update, not for them.
-    snap = settled(ctx, float(p["settle_s"]), lambda s: _updating(s, name) or in_motion(s, name))
-    if _updating(snap, name) or _pulling(snap, name):
+    snap = settled(ctx, float(p["settle_s"]),
+                   lambda s: update_under_way(s, name) or in_motion(s, name))
+    if update_under_way(snap, name) or _pulling(snap, name):
         # A rolling update takes a while per task (pull, start, watch): while one runs, or
         # new tasks of the registry's image still pull, wait up to update_s, not settle_s.
         snap = settled(ctx, float(p["update_s"]),
-                       lambda s: _updating(s, name) or bool(_pulling(s, name)))
+                       lambda s: update_under_way(s, name) or bool(_pulling(s, name)))
     svc = snap.service(name)
     return (snap, svc) if svc is not None else missing_service(ctx, snap, name, how)
 
@@ -76,12 +77,6 @@ def _pulling(snap: Snapshot, name: str) -> list[TaskInfo]:
     return [t for t in snap.tasks_of(name, running=False) if t.desired_state == "running"
             and t.node and t.state in STARTING and t.state not in ("new", "pending")
             and t.image == svc.image]
-
-
-def _updating(snap: Snapshot, name: str) -> bool:
-    svc = snap.service(name)
-    us = svc.update_status if svc else None
-    return us is not None and us.state in ("updating", "rollback_started")
 
 
 # ----- 12.local ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs
 from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import created, duration, seconds_text
-from swarmlab.checks.services import in_motion, settled
+from swarmlab.checks.services import in_motion, settled, update_under_way
 from swarmlab.checks.workload import (
     in_task,
     lab_node,
@@ -233,27 +233,18 @@ def _none_dropped(ctx: CheckContext, found: Found, ok: int, fail: int) -> CheckR
 
 
 # ----- 13.auto-rollback -------------------------------------------------------------------
-_UNDER_WAY = ("updating", "rollback_started")
-
-
-def _under_way(snap: Snapshot, name: str) -> bool:
-    """An update or rollback of ``name`` runs (its monitor window included: the tasks are
-    all up then, and in_motion says nothing moves), or its tasks still move."""
-    svc = snap.service(name)
-    state = svc.update_status.state if svc is not None and svc.update_status else ""
-    return state in _UNDER_WAY or in_motion(snap, name)
-
-
 @register("13.auto-rollback", title=N_("A broken update rolls itself back"), lab="13",
           params=_PARAMS)
 @needs(_web)
 def auto_rollback(ctx: CheckContext, found: Found) -> CheckResult:
     snap, svc = found
-    if svc.update_status is not None and svc.update_status.state in _UNDER_WAY:
+    name = svc.name
+    if update_under_way(snap, name):
         # the tasks have settled, the rollback (or update) has not: it ends after its
         # monitor window, with the new task running and nothing else moving
-        snap = settled(ctx, float(ctx.params["settle_s"]), lambda s: _under_way(s, svc.name))
-        svc = snap.service(svc.name) or svc
+        snap = settled(ctx, float(ctx.params["settle_s"]),
+                       lambda s: update_under_way(s, name) or in_motion(s, name))
+        svc = snap.service(name) or svc
     broken, good = str(ctx.params["broken_image"]), str(ctx.params["image"])
     how = (f"`docker service update --update-failure-action rollback --update-monitor 5s "
            f"--update-max-failure-ratio 0 --image {broken} {svc.name}`")

@@ -47,6 +47,17 @@ def stuck_pending(tasks: Iterable[TaskInfo]) -> list[TaskInfo]:
             and NO_NODE in (t.error + t.message).lower()]
 
 
+UPDATE_UNDER_WAY = ("updating", "rollback_started")
+
+
+def update_under_way(snap: Snapshot, name: str) -> bool:
+    """An update or rollback of ``name`` runs (its monitor window included: its tasks may
+    all be up and still nothing has ended)."""
+    svc = snap.service(name)
+    us = svc.update_status if svc is not None else None
+    return us is not None and us.state in UPDATE_UNDER_WAY
+
+
 def in_motion(snap: Snapshot, name: str) -> bool:
     """Tasks of ``name`` are still starting, stopping or due to be replaced by an update,
     and waiting may change that (not when every try fails, or no node can take them)."""
@@ -56,7 +67,7 @@ def in_motion(snap: Snapshot, name: str) -> bool:
     tasks = snap.tasks_of(name, running=False)
     stuck = stuck_pending(tasks)
     us = svc.update_status
-    if us is not None and us.state in ("updating", "rollback_started"):
+    if us is not None and us.state in UPDATE_UNDER_WAY:
         since = parse_time(us.started_at)
         if any(parse_time(t.created_at) < since for t in (*stuck, *snap.tasks_of(name))):
             return True  # the update has tasks left to replace

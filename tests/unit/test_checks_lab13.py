@@ -4,7 +4,7 @@ their probes (the client's tally, the tasks' health) replayed as the real nodes 
 from __future__ import annotations
 
 from swarmlab.checks import CheckResult, Status
-from tests.fixtures.recorded import replayed
+from tests.fixtures.recorded import replayed, snapshot
 from tests.unit.evidence import edited, judge, on_snapshot, replay
 
 
@@ -90,7 +90,7 @@ def _rollback_monitored(raw: dict) -> None:
 def test_auto_rollback_waits_for_the_rollback_s_monitor_window():
     done = "web-broken-auto-rollback"
     res = on_snapshot("13.auto-rollback", edited(done, _rollback_monitored), replayed(done),
-                      read_again=edited(done, lambda raw: None), settle_s=5)
+                      read_again=snapshot(done), settle_s=5)
     assert res.passed, str(res)
 
 
