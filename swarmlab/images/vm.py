@@ -27,6 +27,7 @@ from swarmlab.images.vm_recipe import (
     ENABLE,
     FILES,
     FLAVORS,
+    GENERATORS_OFF,
     GUEST_ADDR,
     GUEST_GW,
     MASK,
@@ -67,7 +68,7 @@ def recipe_hash(flavor: str = DEFAULT_FLAVOR) -> str:
     h = hashlib.sha256(f"{VERSION} {SUITE} {DISK_SIZE} {packages(flavor)}".encode())
     for path, text in sorted(FILES.items()):
         h.update(f"{path}\0{text}\0".encode())
-    h.update(" ".join(ENABLE + MASK).encode())
+    h.update(" ".join(ENABLE + MASK + GENERATORS_OFF).encode())
     return h.hexdigest()[:16]
 
 
@@ -168,6 +169,11 @@ def _configure(root: Path) -> None:
             p.unlink()
         p.write_text(text)
     (root / "usr/local/sbin/swarmlab-guest-setup").chmod(0o755)
+    off = root / "etc/systemd/system-generators"
+    off.mkdir(parents=True, exist_ok=True)
+    for name in GENERATORS_OFF:
+        (off / name).unlink(missing_ok=True)
+        (off / name).symlink_to("/dev/null")
     # Host keys are made per node at its first boot, never shared through the image.
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
@@ -218,6 +224,7 @@ def forget_old_images(in_use: set[Path]) -> int:
 
 
 __all__ = [
-    "ENABLE", "FILES", "FLAVORS", "GUEST_ADDR", "GUEST_GW", "MASK", "PACKAGES", "VmImage",
+    "ENABLE", "FILES", "FLAVORS", "GENERATORS_OFF", "GUEST_ADDR", "GUEST_GW", "MASK", "PACKAGES",
+    "VmImage",
     "current", "ensure_image", "forget_old_images", "packages", "recipe_hash", "tools_missing",
 ]

@@ -113,6 +113,14 @@ FILES: dict[str, str] = {
     "etc/initramfs-tools/conf.d/swarmlab.conf": "MODULES=list\n",
     "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\next4\n",
     "etc/hosts": "127.0.0.1 localhost\n",
+    # Modules udev or a probe would load for hardware a node never uses: the PC machine's
+    # IDE CD-ROM (libata, SCSI), KVM (qemu64 says it has SVM), VMware's and others' vsock.
+    # Each load costs a process and a module link, a second or more of boot under TCG.
+    "etc/modprobe.d/swarmlab.conf": "".join(
+        f"blacklist {m}\n" for m in (
+            "ata_piix", "ata_generic", "pata_acpi", "kvm_amd", "kvm_intel", "kvm",
+            "vmw_vmci", "vmw_vsock_vmci_transport", "vmw_vsock_virtio_transport",
+            "vsock_loopback", "hv_sock", "vsock", "powernow_k8", "pcspkr")),
     # ifupdown: the DHCP of eth0 (see GUEST_SETUP) and Vagrant's private networks.
     "etc/network/interfaces":
         "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n",
@@ -125,8 +133,20 @@ MASK = (
     "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
     "fstrim.timer", "getty@tty1.service", "systemd-networkd-wait-online.service",
     "modprobe@drm.service", "modprobe@efi_pstore.service", "modprobe@fuse.service",
+    # Every VM starts from the image's disk, so every boot is a "first" boot: the units that
+    # run once after a package update (ConditionNeedsUpdate=) would run at each one.
+    "ldconfig.service", "systemd-journal-catalog-update.service",
+    "systemd-update-done.service",
+    # Nothing to flush (the journal is volatile) and file systems no node uses.
+    "systemd-journal-flush.service", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
+    "dev-hugepages.mount", "sys-kernel-config.mount", "modprobe@configfs.service",
 )
+# Generators systemd runs before any unit, each a process under TCG, that find nothing in
+# a node: ssh over vsock (its probe loads the vsock modules), GPT partitions (the root is
+# a whole disk), TPM2, resume from hibernation. Masked by a /dev/null link in /etc.
+GENERATORS_OFF = ("systemd-ssh-generator", "systemd-gpt-auto-generator",
+                  "systemd-tpm2-generator", "systemd-hibernate-resume-generator")
 
 
-__all__ = ["DEFAULT_FLAVOR", "ENABLE", "FILES", "FLAVORS", "GUEST_ADDR", "GUEST_GW",
-           "GUEST_SETUP", "GUEST_UNIT", "MASK", "PACKAGES", "packages"]
+__all__ = ["DEFAULT_FLAVOR", "ENABLE", "FILES", "FLAVORS", "GENERATORS_OFF", "GUEST_ADDR",
+           "GUEST_GW", "GUEST_SETUP", "GUEST_UNIT", "MASK", "PACKAGES", "packages"]

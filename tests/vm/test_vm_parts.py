@@ -44,6 +44,23 @@ def test_the_recipe_hash_follows_what_goes_into_the_image(monkeypatch):
     assert vmimage.current().folder.name == f"{vmimage.SUITE}-{vmimage.recipe_hash()}"
 
 
+def test_the_boot_trims_follow_the_recipe_and_spare_what_a_node_needs(monkeypatch):
+    before = vmimage.recipe_hash()
+    monkeypatch.setattr(vmimage, "GENERATORS_OFF", vmimage.GENERATORS_OFF[:-1])
+    assert vmimage.recipe_hash() != before  # a masked generator is part of the recipe
+    blacklisted = {line.split()[1] for line in
+                   vmimage.FILES["etc/modprobe.d/swarmlab.conf"].splitlines()}
+    # NICs and disk, what dockerd and swarm load (bridges, overlay networks, the routing
+    # mesh's IPVS, netfilter), and the ACPI power button a graceful power-off presses.
+    needed = {"virtio_net", "virtio_blk", "virtio_pci", "overlay", "bridge", "br_netfilter",
+              "vxlan", "ip_vs", "nf_conntrack", "nf_nat", "evdev", "button", "ext4"}
+    assert blacklisted and not blacklisted & needed
+    # Units a node needs stay: its own set-up, sshd, dockerd and what they stand on.
+    assert not set(vmimage.MASK) & {*vmimage.ENABLE, "systemd-journald.service",
+                                     "systemd-logind.service", "containerd.service",
+                                     "networking.service", "systemd-udevd.service"}
+
+
 def test_the_qemu_command_line_is_private_and_offline(cache):
     prov = VmProvider(memory_mb=768)
     rec = {"name": "worker2", "role": "worker", "index": 2, "address": "192.168.77.102",
