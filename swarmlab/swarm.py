@@ -69,6 +69,9 @@ def join_token(manager: Node, role: str, timeout: float = 60) -> str:
 TRANSIENT = ("connection refused", "context deadline exceeded", "unavailable", "i/o timeout")
 # dockerd gives up waiting after ~20 s on a slow machine, but the join goes on without it.
 BACKGROUND = "will continue in the background"
+# The node is in a swarm already: the state read before the join missed it (a loaded VM's
+# `docker info` timed out: "unreachable"), or an earlier attempt went on in the background.
+ALREADY = "already part of a swarm"
 
 
 def _joined_later(node: Node, timeout: float = 60) -> bool:
@@ -91,9 +94,9 @@ def join(node: Node, token: str, manager: Node, attempts: int = 5) -> None:
     )
     for attempt in range(attempts):
         res = node.run(cmd, timeout=90)
-        if res.ok or (BACKGROUND in res.stderr.lower() and _joined_later(node)):
-            return
         err = res.stderr.lower()
+        if res.ok or ((BACKGROUND in err or ALREADY in err) and _joined_later(node)):
+            return
         if attempt + 1 < attempts and any(t in err for t in TRANSIENT):
             if swarm_state(node) in ("pending", "error"):
                 node.run("docker swarm leave --force", timeout=30)
