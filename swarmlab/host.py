@@ -167,11 +167,21 @@ def bridge_nf_call_iptables() -> str | None:
     return read("/proc/sys/net/bridge/bridge-nf-call-iptables")
 
 
+def kvm_kind(modules: str = "/sys/module") -> str:
+    """Which KVM serves /dev/kvm: ``amd`` or ``intel`` (hardware virtualization), ``pvm``
+    (the ``kvm_pvm`` module: page-table based, for VMs inside cloud VMs without nested
+    virtualization; it runs only guest kernels built for PVM), or "" when none is loaded."""
+    for kind in ("pvm", "amd", "intel"):
+        if Path(modules, f"kvm_{kind}").is_dir():
+            return kind
+    return ""
+
+
 def kvm_usable() -> bool:
     """Whether this user may open /dev/kvm (a probe boot still has to prove KVM works)."""
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
 __all__ = ["bridge_nf_call_iptables", "cgroup_layout", "cgroup_memory_free_kib",
-           "cgroup_version", "facts", "ipsec", "ipvs", "is_root", "kvm_usable",
+           "cgroup_version", "facts", "ipsec", "ipvs", "is_root", "kvm_kind", "kvm_usable",
            "mem_available_kib", "mem_available_mib", "read", "routes"]

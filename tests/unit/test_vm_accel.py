@@ -55,3 +55,31 @@ def test_the_environment_still_decides_first(probes, monkeypatch):
     monkeypatch.setenv("SWARMLAB_VM_ACCEL", "kvm")
     assert qemu.accel(None) == "kvm"  # type: ignore[arg-type]
     assert probes == []
+
+
+def test_a_pvm_host_is_named_as_the_reason_kvm_fails(probes, monkeypatch, tmp_path):
+    """/dev/kvm from kvm_pvm (cloud sandboxes without nested virtualization, this CI's
+    machine among them) runs only PVM guest kernels: say so instead of leaving a learner
+    to try CPU models."""
+    from swarmlab import host
+
+    modules = tmp_path / "module"
+    assert host.kvm_kind(str(modules)) == ""
+    (modules / "kvm_amd").mkdir(parents=True)
+    assert host.kvm_kind(str(modules)) == "amd"
+    (modules / "kvm_pvm").mkdir()
+    assert host.kvm_kind(str(modules)) == "pvm"
+
+    said: list[str] = []
+
+    class Steps:
+        def say(self, text: str) -> None:
+            said.append(text)
+
+    monkeypatch.setattr(host, "kvm_kind", lambda: "pvm")
+    assert qemu.accel(None, Steps()) == "tcg"  # type: ignore[arg-type]
+    assert "PVM (kvm_pvm)" in said[0] and "40s" in said[0]
+    monkeypatch.setattr(host, "kvm_kind", lambda: "amd")
+    monkeypatch.setattr(qemu, "_ACCEL", {})
+    qemu.accel(None, Steps())  # type: ignore[arg-type]
+    assert "PVM" not in said[1]  # a hardware KVM host that failed for another reason

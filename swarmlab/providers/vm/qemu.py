@@ -101,8 +101,16 @@ def accel(image: vmimage.VmImage, steps: Steps | None = None) -> str:
             _ACCEL["accel"], why = probe_kvm(image)
             _remember(_ACCEL["accel"], why)
         if steps is not None:
-            steps.say(f"  - VMs use {_ACCEL['accel'].upper()}: {why}")
+            steps.say(f"  - VMs use {_ACCEL['accel'].upper()}: {why}{_pvm_note(_ACCEL['accel'])}")
     return _ACCEL["accel"]
+
+
+def _pvm_note(accel: str) -> str:
+    """Why KVM fails on a PVM host, where no CPU model helps (said, never cached)."""
+    if accel == "kvm" or host.kvm_kind() != "pvm":
+        return ""
+    return ("; this host's /dev/kvm is PVM (kvm_pvm), which boots only guest kernels built "
+            "for PVM, and the image's Debian kernel is not one: VMs run emulated, slowly")
 
 
 def _verdict_file() -> Path | None:
