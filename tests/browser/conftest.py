@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAB_NAME = lab_name("t-browser")
+KERNEL_START_S = 240  # as long as the tests wait for an idle kernel (jlab.open_notebook)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,11 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
          "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--ServerApp.root_dir={workdir / 'labs'}", "--ServerApp.open_browser=False"],
+         f"--ServerApp.root_dir={workdir / 'labs'}", "--ServerApp.open_browser=False",
+         # A kernel's first answer on this 2-core machine, beside the other lanes and the
+         # VMs, can take over the server's 60 s: the server then gives the kernel up and
+         # the page never gets one (full run C of session 13, "last status: None").
+         f"--MappingKernelManager.kernel_info_timeout={KERNEL_START_S}"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -58,7 +63,8 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             if proc.poll() is not None:
                 raise RuntimeError((workdir / "jupyter.log").read_text()[-2000:]) from None
             time.sleep(0.5)
-    yield {"base": base, "token": token, "dir": str(workdir / "labs")}
+    yield {"base": base, "token": token, "dir": str(workdir / "labs"),
+           "log": str(workdir / "jupyter.log")}
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -102,3 +108,21 @@ def shot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """A failed browser test shows what the server said (its log's last lines) and keeps
+    a picture of the page: pytest's temporary folders are gone a few runs later."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.failed and report.when == "call"):
+        return
+    funcargs = getattr(item, "funcargs", {})
+    jupyter, pg = funcargs.get("jupyter"), funcargs.get("page")
+    if jupyter and jupyter.get("log"):
+        text = Path(jupyter["log"]).read_text(errors="replace").splitlines()
+        report.sections.append(("JupyterLab server log (last lines)", "\n".join(text[-40:])))
+    if pg is not None:
+        with contextlib.suppress(Exception):  # the page may be gone with the browser
+            report.sections.append(("page picture", str(shot(pg, f"failed-{item.name}"))))

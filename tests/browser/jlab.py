@@ -35,7 +35,9 @@ def wait_kernel_idle(page: Any, timeout: float) -> None:
                 ".jp-StatusBar-TextItem", has_text="Idle").count():
             return
         time.sleep(0.5)
-    raise AssertionError(f"the kernel was not idle within {timeout}s (last status: {status})")
+    dialogs = page.locator(".jp-Dialog").all_inner_texts()  # a kernel error says so here
+    raise AssertionError(f"the kernel was not idle within {timeout}s (last status: {status}; "
+                         f"dialogs on the page: {dialogs or 'none'})")
 
 
 def _busy_cells(page: Any) -> int:
