@@ -4,7 +4,7 @@ whether it is still moving, its state and policy, and when each task of it start
 from __future__ import annotations
 
 from swarmlab.checks.base import CheckContext
-from swarmlab.checks.services import UPDATE_UNDER_WAY, in_motion
+from swarmlab.checks.services import changing
 from swarmlab.checks.times import created, running_since, seconds_text
 from swarmlab.i18n import _
 from swarmlab.state import ServiceInfo, Snapshot, TaskInfo
@@ -20,12 +20,12 @@ def create_command(p: dict[str, object]) -> str:
 def moving(ctx: CheckContext, snap: Snapshot, name: str) -> bool:
     """Whether the service's tasks or update still change by themselves."""
     svc = snap.service(name)
-    state = svc.update_status.state if svc is not None and svc.update_status else ""
+    state = update_state(svc) if svc is not None else ""
     if state in ("paused", "rollback_paused"):
         return False  # nothing changes until someone acts
     if svc is not None and svc.image == ctx.params["broken_image"] and state == "completed":
         return False  # an update that carried on: broken tasks restart for ever
-    return state in UPDATE_UNDER_WAY or in_motion(snap, name)
+    return changing(snap, name)
 
 
 def update_state(svc: ServiceInfo) -> str:

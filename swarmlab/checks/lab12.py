@@ -14,9 +14,8 @@ from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs, swarm_problem
 from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import settled
-from swarmlab.checks.services import STARTING, update_under_way
+from swarmlab.checks.services import STARTING, changing, update_under_way
 from swarmlab.checks.workload import (
-    in_motion,
     lab_node,
     missing_service,
     not_running,
@@ -55,8 +54,7 @@ def _hello(ctx: CheckContext) -> Found | CheckResult:
     if problem is not None:
         return problem
     # Rejected tasks of the local image retry for ever: wait for an update, not for them.
-    snap = settled(ctx, float(p["settle_s"]),
-                   lambda s: update_under_way(s, name) or in_motion(s, name))
+    snap = settled(ctx, float(p["settle_s"]), lambda s: changing(s, name))
     if update_under_way(snap, name) or _pulling(snap, name):
         # A rolling update takes a while per task (pull, start, watch): while one runs, or
         # new tasks of the registry's image still pull, wait up to update_s, not settle_s.

@@ -17,7 +17,7 @@ from swarmlab.checks.base import CheckContext, CheckResult, register
 from swarmlab.checks.common import needs
 from swarmlab.checks.requires import no_swarm_hint
 from swarmlab.checks.service_state import created, duration, seconds_text
-from swarmlab.checks.services import in_motion, settled, update_under_way
+from swarmlab.checks.services import changing, settled, update_under_way
 from swarmlab.checks.workload import (
     in_task,
     lab_node,
@@ -242,8 +242,7 @@ def auto_rollback(ctx: CheckContext, found: Found) -> CheckResult:
     if update_under_way(snap, name):
         # the tasks have settled, the rollback (or update) has not: it ends after its
         # monitor window, with the new task running and nothing else moving
-        snap = settled(ctx, float(ctx.params["settle_s"]),
-                       lambda s: update_under_way(s, name) or in_motion(s, name))
+        snap = settled(ctx, float(ctx.params["settle_s"]), lambda s: changing(s, name))
         svc = snap.service(name) or svc
     broken, good = str(ctx.params["broken_image"]), str(ctx.params["image"])
     how = (f"`docker service update --update-failure-action rollback --update-monitor 5s "

@@ -58,6 +58,12 @@ def update_under_way(snap: Snapshot, name: str) -> bool:
     return us is not None and us.state in UPDATE_UNDER_WAY
 
 
+def changing(snap: Snapshot, name: str) -> bool:
+    """What a check waits out before judging ``name``: an update or rollback that runs,
+    or tasks that still move (``in_motion``)."""
+    return update_under_way(snap, name) or in_motion(snap, name)
+
+
 def in_motion(snap: Snapshot, name: str) -> bool:
     """Tasks of ``name`` are still starting, stopping or due to be replaced by an update,
     and waiting may change that (not when every try fails, or no node can take them)."""
