@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.jlab import KERNEL_WAIT_S
 from tests.conftest import free_ports, lab_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAB_NAME = lab_name("t-browser")
-KERNEL_START_S = 240  # as long as the tests wait for an idle kernel (jlab.open_notebook)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
          # A kernel's first answer on this 2-core machine, beside the other lanes and the
          # VMs, can take over the server's 60 s: the server then gives the kernel up and
          # the page never gets one (full run C of session 13, "last status: None").
-         f"--MappingKernelManager.kernel_info_timeout={KERNEL_START_S}"],
+         f"--MappingKernelManager.kernel_info_timeout={KERNEL_WAIT_S}"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -6,12 +6,13 @@ import time
 from typing import Any
 
 NB = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the visible tab
+KERNEL_WAIT_S = 240  # for a notebook's kernel to be Idle (the server allows it as long)
 
 
 def open_notebook(page: Any, jupyter: dict[str, str], name: str) -> None:
     page.goto(f"{jupyter['base']}/lab/tree/{name}?reset&token={jupyter['token']}")
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=120_000)
-    wait_kernel_idle(page, 240)
+    wait_kernel_idle(page, KERNEL_WAIT_S)
 
 
 def wait_kernel_idle(page: Any, timeout: float) -> None:
