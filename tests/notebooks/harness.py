@@ -29,7 +29,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -321,15 +321,21 @@ def problems(run: NotebookRun, expected_ids: Iterable[str]) -> list[str]:
 
 def both_ways(path: Path, lab: str, *, params: Mapping[str, Any] | None = None,
               solutions: Mapping[str, str] | None = None, times: dict[str, float] | None = None,
-              also: Callable[[NotebookRun], list[str]] | None = None) -> list[str]:
+              also: Callable[[NotebookRun], list[str]] | None = None,
+              modes: Sequence[str] = MODES, cell_timeout: float = 300) -> list[str]:
     """Run a lab notebook as shipped, then with its solutions (``solutions`` replace some),
     on ``lab``; print each run's verdicts and slowest cells; return every problem found
-    (``problems``, and what ``also`` finds in a run). ``times`` gets each run's seconds."""
+    (``problems``, and what ``also`` finds in a run). ``times`` gets each run's seconds.
+
+    Each notebook runs both ways once, in the notebooks tier; the tiers that prove it on
+    other hosts (Vagrant VMs, the hostvm guest) run it with ``modes=("solutions",)``."""
+    if not modes or set(modes) - set(MODES):
+        raise ValueError(f"modes must be some of {MODES}, not {modes!r}")
     expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
     found = []
-    for mode in ("shipped", "solutions"):  # shipped first: lab 00 reads the nodes' history
+    for mode in modes:  # shipped first: lab 00 reads the nodes' history
         t = time.monotonic()
-        run = execute_notebook(path, lab=lab, mode=mode, params=params,
+        run = execute_notebook(path, lab=lab, mode=mode, params=params, cell_timeout=cell_timeout,
                                solutions=solutions if mode == "solutions" else None)
         if times is not None:
             times[f"{path.stem} {mode}"] = time.monotonic() - t
@@ -414,14 +420,18 @@ def shape_problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.notebooks.harness NN-slug LAB``: the notebook both ways on the
-    existing (or new) cluster ``LAB``, as a learner runs it after ``swarmlab up``; exit 1
-    with the problems found. The hostvm tier runs it inside its guest."""
-    if len(argv) != 2:
-        print("usage: python -m tests.notebooks.harness NN-slug LAB", file=sys.stderr)
+    """``python -m tests.notebooks.harness NN-slug LAB [MODE]``: the notebook both ways
+    (or only as MODE: shipped or solutions) on the existing (or new) cluster ``LAB``, as a
+    learner runs it after ``swarmlab up``; exit 1 with the problems found. The hostvm tier
+    runs it inside its guest."""
+    if len(argv) not in (2, 3) or argv[2:] and argv[2] not in MODES:
+        print(f"usage: python -m tests.notebooks.harness NN-slug LAB [{'|'.join(MODES)}]",
+              file=sys.stderr)
         return 2
-    found = both_ways(LABS / f"{argv[0]}.ipynb", argv[1])
-    print("\n".join(found) if found else f"{argv[0]}: both ways as expected")
+    modes = tuple(argv[2:]) or MODES
+    found = both_ways(LABS / f"{argv[0]}.ipynb", argv[1], modes=modes)
+    ways = "both ways" if modes == MODES else modes[0]
+    print("\n".join(found) if found else f"{argv[0]}: {ways} as expected")
     return 1 if found else 0
 
 

@@ -189,19 +189,9 @@ def test_connect_and_ls_find_the_vagrant_lab(vlab):
 def test_lab03_notebook_runs_on_the_vagrant_cluster(vlab):
     """With its solutions, every check PASSes on Vagrant VMs. (That each check FAILs as
     shipped does not depend on the provider: the notebooks tier runs that way, once.)"""
-    import nbformat
+    from tests.notebooks.harness import LABS, both_ways
 
-    from tests.notebooks.harness import LABS, execute_notebook, exercise_cells, problems
-
-    path = LABS / "03-services.ipynb"
-    expected = sorted(exercise_cells(nbformat.read(str(path), as_version=4)))
-    found = []
-    for mode in ("solutions",):
-        run = execute_notebook(path, lab=LAB, mode=mode, cell_timeout=900)
-        print(f"\n[notebook on vagrant] {run.describe()}")
-        for c in run.checks:
-            print(f"  {c}")
-        found += [f"{mode}: {p}" for p in problems(run, expected)]
+    found = both_ways(LABS / "03-services.ipynb", LAB, modes=("solutions",), cell_timeout=900)
     assert not found, "\n".join(found)
 
 
