@@ -75,16 +75,10 @@ else
   rm -f "$engine_free"
   echo "[swarmlab] tests: the VM lane (${vm_tiers[*]}) in the background, its output in $vm_log"
   # Its own lane name (its labs end in -<suffix>v); SIGINT back to its default, so Ctrl-C
-  # stops it cleanly (a background job of a script starts with SIGINT ignored). It is the
-  # suite's longest lane and mostly CPU (emulated VMs), while the dind lanes mostly wait on
-  # Swarm's timers: it gets a higher CPU priority (nice -5, inherited by its qemu, libvirtd
-  # and Vagrant; root only, else it keeps the default), so the dind lanes take what it
-  # leaves instead of the VM lane running alone, slower than the CPU allows, at the end.
-  (
-    renice -n "${SWARMLAB_VM_LANE_NICE:--5}" -p "$BASHPID" >/dev/null 2>&1 || true
-    SWARMLAB_TEST_LANE=vm SWARMLAB_TEST_ENGINE_FREE=$engine_free SWARMLAB_PYTEST_SIGINT=default \
-      phase "the VM lane" "${vm_tiers[@]}" -p no:xdist -m "not host_engine" --durations=10
-  ) >"$vm_log" 2>&1 &
+  # stops it cleanly (a background job of a script starts with SIGINT ignored).
+  SWARMLAB_TEST_LANE=vm SWARMLAB_TEST_ENGINE_FREE=$engine_free SWARMLAB_PYTEST_SIGINT=default \
+    phase "the VM lane" "${vm_tiers[@]}" -p no:xdist -m "not host_engine" --durations=10 \
+    >"$vm_log" 2>&1 &
   vm_pid=$!
   phase "the dind tiers in $dind parallel lanes" -n "$dind" --dist loadscope \
     --no-loadscope-reorder -m "not host_engine" "${vm_tiers[@]/#/--ignore=}" --durations=25 \
