@@ -68,9 +68,8 @@ def probe_node(client: Any, lab: str = "") -> dict[str, str] | None:
     that dind lab is up (the nodes the learner uses, and no second node to start: on a slow
     machine that takes most of doctor's time); else a throwaway node, always removed."""
     prov = DindProvider(client)
-    running = [n for n, state in prov.states(lab).items() if state == "running"] if lab else []
-    # A lab that is not there has no states: no need to list every lab first.
-    node = next((n for n in prov.find(lab) if n.name in running), None) if running else None
+    # One list of the lab's containers (a lab that is not there has none).
+    node = next(iter(prov.find(lab, running_only=True)), None) if lab else None
     if node is not None:
         with contextlib.suppress(SwarmLabError):
             return _run_a_container(node, f"node {node.name} of lab {lab}")

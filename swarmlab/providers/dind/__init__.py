@@ -65,9 +65,11 @@ class DindProvider(HostEngineImages):
                                             ignore_removed=True)
         return sorted({c.labels.get(L.LAB, "") for c in found} - {""})
 
-    def find(self, lab: str) -> list[Node]:
-        """The lab's node containers, by labels only, managers first."""
-        return sort_nodes([node_from_labels(self.client, c.labels) for c in self._containers(lab)])
+    def find(self, lab: str, running_only: bool = False) -> list[Node]:
+        """The lab's node containers (only the running ones if ``running_only``), by labels
+        only, managers first."""
+        return sort_nodes([node_from_labels(self.client, c.labels) for c in self._containers(lab)
+                           if not running_only or c.status == "running"])
 
     def states(self, lab: str) -> dict[str, str]:
         """Node -> the container's status (running, exited, ...)."""
