@@ -17,6 +17,7 @@ from swarmlab.paths import cache_root
 # `systemctl start docker` waits for it), a failed unit, the boot's warnings.
 INSIDE = ("uptime; systemctl list-jobs --no-pager; systemctl --failed --no-pager; "
           "journalctl -b --no-pager -p warning -n 20; journalctl -b --no-pager -u docker -n 10")
+VIRSH = ["virsh", "-c", "qemu:///system"]  # the system libvirtd that libvirt-host.sh starts
 INSECURE = sorted(Path("/usr/share/rubygems-integration/all/gems").glob("vagrant-*/keys/vagrant"))
 
 
@@ -31,8 +32,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 def vm_report(lab: str | None) -> str:
     """virsh's list, then each VM's console and qemu log tails (this module's VMs only)."""
     out = []
-    virsh = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all"],
-                           capture_output=True, text=True)
+    virsh = subprocess.run([*VIRSH, "list", "--all"], capture_output=True, text=True)
     out.append("virsh list --all:\n" + virsh.stdout + virsh.stderr)
     consoles = os.environ.get("SWARMLAB_CI_CONSOLES")
     if consoles:

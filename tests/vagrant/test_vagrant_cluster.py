@@ -24,11 +24,11 @@ from swarmlab.images.vm import tools_missing
 from swarmlab.paths import cache_root
 from swarmlab.providers.vagrant import VagrantProvider
 from tests.conftest import answered_status, free_ports, lab_name
+from tests.vagrant.conftest import VIRSH
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 LAB = lab_name("nbvag")
-VIRSH = ["virsh", "-c", "qemu:///system"]
 NEEDED = ("vagrant", "libvirtd", "virtlogd", "virsh", "vde_switch")
 missing = [t for t in NEEDED if not shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin")]
 # How vagrant-libvirt names a box's disk in the pool (then <version>_<file>), the box's
