@@ -196,7 +196,7 @@ class Lab:
         self._note("start", node)
         # A node that was in the swarm says "pending" until it has reached a manager again
         # (seconds after its engine answers on a VM under load): wait for Ready then too.
-        if wait and swarm.swarm_state(n) in ("active", "pending"):
+        if wait and swarm.comes_back(swarm.swarm_state(n)):
             self.wait_ready([n], timeout=timeout)
 
     def _note(self, kind: str, node: str = "") -> None:

@@ -37,6 +37,16 @@ def swarm_state(node: Node) -> str:
     return res.stdout.strip() if res.ok else "unreachable"
 
 
+def comes_back(state: str) -> bool:
+    """Whether a node whose engine just started, in ``state``, is on its way back into a
+    swarm (so worth waiting for Ready): yes unless it is out of any swarm (``inactive``) or
+    waits for its unlock key (``locked``). ``unreachable`` (its ``docker info`` took over
+    20 s) and ``error`` are a VM under load, or a worker whose first try to reach a
+    manager failed: its engine retries by itself (seen in the vm tier: a rebooted VM read
+    as Down right after ``lab.start``)."""
+    return state not in ("inactive", "locked")
+
+
 def init(manager: Node) -> None:
     """``docker swarm init`` on ``manager``, advertising its lab address."""
     if swarm_state(manager) == "active":

@@ -24,7 +24,9 @@ class Powered:
     ("active", True),
     ("pending", True),  # back from a power-off, not yet in touch with a manager
     ("inactive", False),  # never joined: nothing to wait for
-    ("unreachable", False),
+    ("locked", False),  # an autolocked manager waits for its key, not for time
+    ("error", True),  # a worker whose first try to reach a manager failed: it retries
+    ("unreachable", True),  # `docker info` over 20 s: a VM under load (vm tier, run H)
 ])
 def test_start_waits_for_ready_while_the_node_is_in_or_rejoining_the_swarm(
         monkeypatch: pytest.MonkeyPatch, state: str, waits: bool) -> None:
