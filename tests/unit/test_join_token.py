@@ -83,4 +83,3 @@ def test_already_in_a_swarm_that_never_turns_active_is_still_an_error(
     with pytest.raises(SwarmError, match="already part of a swarm") as err:
         swarm.join(w, TOKEN, LEADER, attempts=1)  # type: ignore[arg-type]
     assert TOKEN not in str(err.value)
-
