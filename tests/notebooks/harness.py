@@ -420,18 +420,14 @@ def shape_problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.notebooks.harness NN-slug LAB [MODE]``: the notebook both ways
-    (or only as MODE: shipped or solutions) on the existing (or new) cluster ``LAB``, as a
-    learner runs it after ``swarmlab up``; exit 1 with the problems found. The hostvm tier
-    runs it inside its guest."""
-    if len(argv) not in (2, 3) or argv[2:] and argv[2] not in MODES:
-        print(f"usage: python -m tests.notebooks.harness NN-slug LAB [{'|'.join(MODES)}]",
-              file=sys.stderr)
+    """``python -m tests.notebooks.harness NN-slug LAB``: the notebook both ways on the
+    existing (or new) cluster ``LAB``, as a learner runs it after ``swarmlab up``; exit 1
+    with the problems found. The hostvm tier runs it inside its guest."""
+    if len(argv) != 2:
+        print("usage: python -m tests.notebooks.harness NN-slug LAB", file=sys.stderr)
         return 2
-    modes = tuple(argv[2:]) or MODES
-    found = both_ways(LABS / f"{argv[0]}.ipynb", argv[1], modes=modes)
-    ways = "both ways" if modes == MODES else modes[0]
-    print("\n".join(found) if found else f"{argv[0]}: {ways} as expected")
+    found = both_ways(LABS / f"{argv[0]}.ipynb", argv[1])
+    print("\n".join(found) if found else f"{argv[0]}: both ways as expected")
     return 1 if found else 0
 
 
